@@ -1,0 +1,42 @@
+package io.ketch.errors;
+
+/**
+ * The errors a client can see, with etcd's gRPC status codes and messages exactly
+ * (etcd's rpctypes). Clients match on the message text, so these strings are part of the
+ * wire contract: never reword them.
+ *
+ * <p>The code is the numeric gRPC status code so that this leaf package needs no gRPC types.
+ */
+public enum EtcdError {
+    EMPTY_KEY(3, "etcdserver: key is not provided"),
+    KEY_NOT_FOUND(3, "etcdserver: key not found"),
+    VALUE_PROVIDED(3, "etcdserver: value is provided"),
+    LEASE_PROVIDED(3, "etcdserver: lease is provided"),
+    TOO_MANY_OPS(3, "etcdserver: too many operations in txn request"),
+    DUPLICATE_KEY(3, "etcdserver: duplicate key given in txn request"),
+    COMPACTED(11, "etcdserver: mvcc: required revision has been compacted"),
+    FUTURE_REV(11, "etcdserver: mvcc: required revision is a future revision"),
+    NO_SPACE(8, "etcdserver: mvcc: database space exceeded"),
+    LEASE_NOT_FOUND(5, "etcdserver: requested lease not found"),
+    LEASE_EXIST(9, "etcdserver: lease already exists"),
+    LEASE_TTL_TOO_LARGE(11, "etcdserver: too large lease TTL"),
+    REQUEST_TOO_LARGE(3, "etcdserver: request is too large"),
+    TOO_MANY_REQUESTS(8, "etcdserver: too many requests"),
+    NO_LEADER(14, "etcdserver: no leader"),
+    STOPPED(14, "etcdserver: server stopped"),
+    TIMEOUT(14, "etcdserver: request timed out"),
+    CORRUPT(15, "etcdserver: corrupt cluster");
+
+    /** gRPC status code number (3 INVALID_ARGUMENT, 5 NOT_FOUND, 11 OUT_OF_RANGE, ...). */
+    public final int grpcCode;
+    public final String message;
+
+    EtcdError(int grpcCode, String message) {
+        this.grpcCode = grpcCode;
+        this.message = message;
+    }
+
+    public EtcdException exception() {
+        return new EtcdException(this);
+    }
+}
