@@ -1,0 +1,36 @@
+package io.ketch.api;
+
+import io.ketch.KetchMain;
+import io.ketch.server.KetchServer;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+/**
+ * etcd's plain-HTTP endpoints on the client port: {@code /health} (etcd's JSON),
+ * {@code /livez} and {@code /readyz} (etcd 3.5's "ok" probes) and {@code /version}.
+ * {@code /metrics} is served by Micrometer's Prometheus registry.
+ */
+@ApplicationScoped
+public class HttpEndpoints {
+    @Inject
+    KetchServer server;
+
+    void routes(@Observes Router router) {
+        router.get("/health").handler(rc -> {
+            boolean ok = server.ready();
+            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "application/json")
+                    .end(ok ? "{\"health\":\"true\",\"reason\":\"\"}"
+                            : "{\"health\":\"false\",\"reason\":\"ketch: member is not serving\"}");
+        });
+        router.get("/livez").handler(rc -> rc.response().putHeader("Content-Type", "text/plain").end("ok"));
+        router.get("/readyz").handler(rc -> {
+            boolean ok = server.ready();
+            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "text/plain")
+                    .end(ok ? "ok" : "not ready");
+        });
+        router.get("/version").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
+                .end("{\"etcdserver\":\"" + KetchMain.ETCD_API_VERSION + "\",\"etcdcluster\":\"3.5.0\"}"));
+    }
+}

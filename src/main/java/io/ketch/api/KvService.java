@@ -1,0 +1,92 @@
+package io.ketch.api;
+
+import io.ketch.apply.Applier;
+import io.ketch.apply.KvRequestValidator;
+import io.ketch.pb.etcdserver.CompactionRequest;
+import io.ketch.pb.etcdserver.CompactionResponse;
+import io.ketch.pb.etcdserver.DeleteRangeRequest;
+import io.ketch.pb.etcdserver.DeleteRangeResponse;
+import io.ketch.pb.etcdserver.KV;
+import io.ketch.pb.etcdserver.PutRequest;
+import io.ketch.pb.etcdserver.PutResponse;
+import io.ketch.pb.etcdserver.RangeRequest;
+import io.ketch.pb.etcdserver.RangeResponse;
+import io.ketch.pb.etcdserver.TxnRequest;
+import io.ketch.pb.etcdserver.TxnResponse;
+import io.ketch.pb.internal.InternalRequest;
+import io.ketch.server.KetchServer;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.mutiny.Uni;
+import jakarta.inject.Inject;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * etcd's KV service. Requests are checked here (etcd's v3rpc checks) so bad input never
+ * reaches the log; mutations go through the write pipeline, reads are served locally.
+ */
+@GrpcService
+public class KvService implements KV {
+    @Inject
+    KetchServer server;
+
+    @Override
+    public Uni<RangeResponse> range(RangeRequest request) {
+        try {
+            KvRequestValidator.checkRange(request);
+            RangeResponse r = server.range(request);
+            return Uni.createFrom().item(r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+        }
+    }
+
+    @Override
+    public Uni<PutResponse> put(PutRequest request) {
+        return propose(() -> KvRequestValidator.checkPut(request),
+                InternalRequest.newBuilder().setPut(request), PutResponse.class)
+                .map(r -> r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+    }
+
+    @Override
+    public Uni<DeleteRangeResponse> deleteRange(DeleteRangeRequest request) {
+        return propose(() -> KvRequestValidator.checkDeleteRange(request),
+                InternalRequest.newBuilder().setDeleteRange(request), DeleteRangeResponse.class)
+                .map(r -> r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+    }
+
+    @Override
+    public Uni<TxnResponse> txn(TxnRequest request) {
+        if (Applier.isReadOnly(request)) {
+            // Nothing to log: on a single member the applied state already holds every
+            // acknowledged write, so a local read-only txn is linearizable.
+            try {
+                KvRequestValidator.checkTxn(request, server.config().maxTxnOps());
+                TxnResponse r = server.readOnlyTxn(request);
+                return Uni.createFrom().item(r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+            } catch (RuntimeException e) {
+                return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+            }
+        }
+        return propose(() -> KvRequestValidator.checkTxn(request, server.config().maxTxnOps()),
+                InternalRequest.newBuilder().setTxn(request), TxnResponse.class)
+                .map(r -> r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+    }
+
+    @Override
+    public Uni<CompactionResponse> compact(CompactionRequest request) {
+        return propose(() -> { }, InternalRequest.newBuilder().setCompaction(request), CompactionResponse.class)
+                .map(r -> r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+    }
+
+    private <T> Uni<T> propose(Runnable check, InternalRequest.Builder request, Class<T> type) {
+        CompletableFuture<Object> f;
+        try {
+            check.run();
+            f = server.propose(request);
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+        }
+        return Uni.createFrom().completionStage(f).onItem().transform(type::cast)
+                .onFailure().transform(GrpcErrors::toStatus);
+    }
+}

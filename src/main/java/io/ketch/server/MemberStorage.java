@@ -1,0 +1,151 @@
+package io.ketch.server;
+
+import io.ketch.apply.Applier;
+import io.ketch.errors.EtcdException;
+import io.ketch.mvcc.Backend;
+import io.ketch.mvcc.MvccStore;
+import io.ketch.snap.SnapshotReader;
+import io.ketch.snap.SnapshotRecord;
+import io.ketch.snap.Snapshotter;
+import io.ketch.wal.Wal;
+import io.ketch.wal.WalEntry;
+import io.ketch.wal.WalReplay;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The member's files and their recovery. Layout (etcd's): {@code data-dir/member/wal},
+ * {@code data-dir/member/snap}, {@code data-dir/member/db}, plus {@code member/identity}.
+ *
+ * <p>Truth is the WAL plus snapshot files. The MapDB file is a cache of them: it is used
+ * only if its previous close completed (MapDB never replays its own log, so a file that was
+ * open during a crash may be silently damaged); otherwise it is deleted and rebuilt from the
+ * newest snapshot file, and the WAL entries after that snapshot are applied again.
+ */
+public final class MemberStorage implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(MemberStorage.class);
+
+    private final Path memberDir;
+    private final Wal wal;
+    private final WalReplay replay;
+    private final Snapshotter snapshotter;
+    private final Backend backend;
+    private final MvccStore store;
+
+    private MemberStorage(Path memberDir, Wal wal, WalReplay replay, Snapshotter snapshotter, Backend backend,
+                          MvccStore store) {
+        this.memberDir = memberDir;
+        this.wal = wal;
+        this.replay = replay;
+        this.snapshotter = snapshotter;
+        this.backend = backend;
+        this.store = store;
+    }
+
+    public static MemberStorage open(Path dataDir, Optional<Path> walDirFlag) throws IOException {
+        Path memberDir = dataDir.resolve("member");
+        Files.createDirectories(memberDir);
+        Wal wal = Wal.open(walDirFlag.orElse(memberDir.resolve("wal")));
+        WalReplay replay = wal.replay();
+        Snapshotter snapshotter = new Snapshotter(memberDir.resolve("snap"));
+        Path dbFile = memberDir.resolve("db");
+        boolean dbExisted = Files.exists(dbFile);
+        Backend backend = Backend.open(dbFile);
+        boolean trusted = backend.wasClosedCleanly() && backend.consistentIndex() >= replay.snapshot().index();
+        if (dbExisted && !trusted) {
+            LOG.warnf("backend %s was not closed cleanly (or is older than the WAL's snapshot); rebuilding it"
+                    + " from the snapshot files and the WAL", dbFile);
+        }
+        if (!trusted) {
+            backend.close();
+            Files.deleteIfExists(dbFile);
+            backend = Backend.open(dbFile);
+            loadNewestSnapshot(snapshotter, backend, replay.snapshot().index());
+        }
+        return new MemberStorage(memberDir, wal, replay, snapshotter, backend, MvccStore.open(backend));
+    }
+
+    private static void loadNewestSnapshot(Snapshotter snapshotter, Backend backend, long walSnapshotIndex)
+            throws IOException {
+        Optional<SnapshotReader> newest = snapshotter.openNewest();
+        if (newest.isEmpty()) {
+            if (walSnapshotIndex > 0) {
+                throw new IOException("the WAL starts after snapshot index " + walSnapshotIndex
+                        + " but no valid snapshot file exists: cannot rebuild the store");
+            }
+            return;
+        }
+        try (SnapshotReader reader = newest.get()) {
+            if (reader.meta().index() < walSnapshotIndex) {
+                throw new IOException("newest valid snapshot is at index " + reader.meta().index()
+                        + " but the WAL starts after index " + walSnapshotIndex);
+            }
+            while (reader.hasNext()) {
+                SnapshotRecord r = reader.next();
+                BackendSnapshot.load(backend, r);
+            }
+            LOG.infof("loaded snapshot %s (index %d)", reader.path(), reader.meta().index());
+        }
+    }
+
+    /**
+     * Applies the WAL entries the store has not seen yet (index above its consistent index).
+     * Errors are expected: a request that failed when first applied fails again, the same way.
+     *
+     * @return the applied index afterwards
+     */
+    public long replayWal(Applier applier) {
+        long applied = store.consistentIndex();
+        int n = 0;
+        for (WalEntry e : replay.entries()) {
+            if (e.index() <= applied) {
+                continue;
+            }
+            try {
+                applier.apply(e.index(), e.term(), KetchServer.parse(e));
+            } catch (EtcdException expected) {
+                // the original application failed the same way and changed nothing
+            }
+            applied = e.index();
+            n++;
+        }
+        if (n > 0) {
+            LOG.infof("replayed %d WAL entries up to index %d", n, applied);
+        }
+        return applied;
+    }
+
+    /**
+     * The cluster identity: fixed when the member first starts, as etcd records it in its
+     * WAL, so later changes to the bootstrap flags do not change the IDs of existing data.
+     */
+    public MemberIdentity identity(MemberIdentity fromFlags) throws IOException {
+        return IdentityFile.loadOrCreate(memberDir.resolve("identity"), fromFlags);
+    }
+
+    public Wal wal() {
+        return wal;
+    }
+
+    public Snapshotter snapshotter() {
+        return snapshotter;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public MvccStore store() {
+        return store;
+    }
+
+    /** Closes the WAL, then the backend (whose close records that it is consistent). */
+    @Override
+    public void close() throws IOException {
+        wal.close();
+        backend.close();
+    }
+}

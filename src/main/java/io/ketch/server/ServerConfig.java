@@ -1,0 +1,57 @@
+package io.ketch.server;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.Optional;
+
+/**
+ * The member's settings, under {@code ketch.*}. The launcher turns etcd's flags and
+ * {@code ETCD_*} variables into these keys (see {@link EtcdFlags}); tests set them in
+ * {@code application.properties}. Defaults are etcd's.
+ */
+@ConfigMapping(prefix = "ketch")
+public interface ServerConfig {
+    @WithDefault("default")
+    String name();
+
+    @WithDefault("default.ketch")
+    String dataDir();
+
+    Optional<String> walDir();
+
+    @WithDefault("http://localhost:2379")
+    String listenClientUrls();
+
+    @WithDefault("http://localhost:2379")
+    String advertiseClientUrls();
+
+    @WithDefault("http://localhost:2380")
+    String listenPeerUrls();
+
+    @WithDefault("http://localhost:2380")
+    String initialAdvertisePeerUrls();
+
+    @WithDefault("default=http://localhost:2380")
+    String initialCluster();
+
+    @WithDefault("new")
+    String initialClusterState();
+
+    @WithDefault("etcd-cluster")
+    String initialClusterToken();
+
+    @WithDefault("100")
+    long heartbeatInterval();
+
+    @WithDefault("1000")
+    long electionTimeout();
+
+    @WithDefault("100000")
+    long snapshotCount();
+
+    @WithDefault("1572864")
+    int maxRequestBytes();
+
+    @WithDefault("128")
+    int maxTxnOps();
+}
