@@ -48,7 +48,10 @@ final class CandidateRole extends Role {
     private void countVote(Message m) {
         switch (raft.poll(m.getFrom(), !m.getReject())) {
             case WON -> {
-                if (raft.state == StateRole.PRE_CANDIDATE) {
+                if (!raft.promotable()) {
+                    // Applied a membership without us as a voter during the campaign.
+                    raft.becomeFollower(raft.term, Raft.NONE);
+                } else if (raft.state == StateRole.PRE_CANDIDATE) {
                     raft.campaign(Raft.CampaignType.ELECTION);
                 } else {
                     raft.becomeLeader();

@@ -67,5 +67,9 @@ final class FollowerRole extends Role {
             b.setTerm(0); // send() stamps our term
         }
         raft.send(b);
+        if (m.getType() == MessageType.MSG_READ_INDEX && m.getFrom() != Raft.NONE) {
+            // Relaying another member's read (it believed we lead): the answer must go to it.
+            raft.msgs.set(raft.msgs.size() - 1, b.setFrom(m.getFrom()).build());
+        }
     }
 }

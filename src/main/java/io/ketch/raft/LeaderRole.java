@@ -26,6 +26,8 @@ final class LeaderRole extends Role {
      * and each is validated against the membership it will be applied to.
      */
     long pendingConfIndex;
+    /** We are no longer a voter: we lead only until a voter has taken over. */
+    private boolean retiring;
     /** Payload bytes appended and not yet committed (an underestimate, never an overestimate). */
     long uncommittedSize;
     final ReadOnlyQueue readOnly = new ReadOnlyQueue();
@@ -52,6 +54,9 @@ final class LeaderRole extends Role {
         }
         if (raft.state != StateRole.LEADER) {
             return;
+        }
+        if (retiring) {
+            handOff();
         }
         if (raft.heartbeatElapsed >= raft.heartbeatTimeout) {
             raft.heartbeatElapsed = 0;
@@ -136,8 +141,8 @@ final class LeaderRole extends Role {
         if (m.getEntriesCount() == 0) {
             throw new IllegalArgumentException("empty proposal");
         }
-        if (raft.trk.progress(raft.id) == null) {
-            throw new ProposalDroppedException("this member is no longer in the configuration");
+        if (retiring) {
+            throw new ProposalDroppedException("this member is no longer a voter");
         }
         if (leadTransferee != Raft.NONE) {
             throw new ProposalDroppedException("leadership transfer to " + leadTransferee + " is in progress");
@@ -435,6 +440,31 @@ final class LeaderRole extends Role {
     }
 
     // ---- leadership transfer -------------------------------------------------------------
+
+    /** This leader applied a membership in which it is not a voter. */
+    void retire() {
+        retiring = true;
+        handOff();
+    }
+
+    /** Transfers leadership to the most up-to-date voter, unless a transfer is under way. */
+    private void handOff() {
+        if (leadTransferee != Raft.NONE) {
+            return;
+        }
+        long best = Raft.NONE;
+        Progress bestProgress = null;
+        for (long id : raft.trk.config().voters().ids()) {
+            Progress pr = raft.trk.progress(id);
+            if (id != raft.id && pr != null && (bestProgress == null || pr.match > bestProgress.match)) {
+                best = id;
+                bestProgress = pr;
+            }
+        }
+        if (bestProgress != null) {
+            transferLeadership(best, bestProgress);
+        }
+    }
 
     /**
      * Hands leadership to transferee: bring its log up to date, then tell it to campaign at

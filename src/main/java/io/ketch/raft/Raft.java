@@ -146,6 +146,9 @@ final class Raft {
      */
     void step(Message m) {
         MessageType type = m.getType();
+        if ((type == MessageType.MSG_VOTE_RESP || type == MessageType.MSG_PRE_VOTE_RESP) && state != StateRole.LEADER) {
+            learnCommitFromVoter(m);
+        }
         if (m.getTerm() == 0) {
             // a local message
         } else if (m.getTerm() > term) {
@@ -174,8 +177,8 @@ final class Raft {
                 // pre-vote, our vote requests may never reach it with a higher term.
                 send(Message.newBuilder().setTo(m.getFrom()).setType(MessageType.MSG_APP_RESP));
             } else if (type == MessageType.MSG_PRE_VOTE) {
-                send(Message.newBuilder().setTo(m.getFrom()).setTerm(term)
-                        .setType(MessageType.MSG_PRE_VOTE_RESP).setReject(true));
+                send(withCommitHint(Message.newBuilder().setTo(m.getFrom()).setTerm(term)
+                        .setType(MessageType.MSG_PRE_VOTE_RESP).setReject(true)));
             }
             return;
         }
@@ -210,7 +213,30 @@ final class Raft {
                 vote = m.getFrom();
             }
         } else {
-            send(Message.newBuilder().setTo(m.getFrom()).setTerm(term).setType(response).setReject(true));
+            send(withCommitHint(Message.newBuilder().setTo(m.getFrom()).setTerm(term).setType(response).setReject(true)));
+        }
+    }
+
+    /**
+     * A vote answer tells the candidate our commit index and the term of the entry there.
+     * This matters after a membership change: a candidate that does not yet know the change
+     * is committed still counts the old members, and a removed member (which cannot campaign
+     * itself) may refuse it for a longer log forever. Knowing the commit index, the candidate
+     * applies the change and counts the right members.
+     */
+    private Message.Builder withCommitHint(Message.Builder m) {
+        return m.setCommit(log.committed()).setLogTerm(log.termOrZero(log.committed()));
+    }
+
+    /**
+     * Any index a member knows committed is committed. If our entry there has the same term,
+     * our log equals theirs up to it (Log Matching), so we may commit up to it too.
+     */
+    private void learnCommitFromVoter(Message m) {
+        long commit = m.getCommit();
+        if (commit > log.committed() && commit <= log.lastIndex() && m.getLogTerm() != 0
+                && log.matchTerm(commit, m.getLogTerm())) {
+            log.commitTo(commit);
         }
     }
 
@@ -375,7 +401,10 @@ final class Raft {
             return false;
         }
         last = log.append(stamped);
-        trk.progress(id).maybeUpdate(last);
+        Progress self = trk.progress(id);
+        if (self != null) {
+            self.maybeUpdate(last);
+        }
         maybeCommit();
         return true;
     }
@@ -438,13 +467,10 @@ final class Raft {
             becomeFollower(term + 1, NONE);
             return false;
         }
+        // The snapshot's membership may not include us: a member being added can receive a
+        // snapshot older than its addition. It then follows without being able to campaign
+        // (not promotable) until it applies the entry that adds it.
         ConfState cs = s.getMetadata().getConfState();
-        if (!cs.getVotersList().contains(id) && !cs.getLearnersList().contains(id)
-                && !cs.getVotersOutgoingList().contains(id)) {
-            // A snapshot of a membership we are not in: applying it would leave us without a
-            // progress entry for ourselves.
-            return false;
-        }
         if (log.matchTerm(index, s.getMetadata().getTerm())) {
             log.commitTo(index);
             return false;
@@ -472,9 +498,8 @@ final class Raft {
     }
 
     /**
-     * Installs a new membership. A leader that is no longer a voter steps down (its
-     * successor is elected among the remaining voters); a leader that stays may now be able
-     * to commit more, and probes the members just added.
+     * Installs a new membership. A leader may now be able to commit more, and probes the
+     * members just added; a leader that is no longer a voter hands leadership to one that is.
      */
     private ConfState switchToConfig(ConfChanger.Result result) {
         trk.setConfig(result.config(), result.progress());
@@ -484,11 +509,14 @@ final class Raft {
         if (state != StateRole.LEADER) {
             return cs;
         }
-        if (self == null || isLearner) {
-            becomeFollower(term, NONE);
-            return cs;
-        }
         leader().onConfigChanged();
+        if (self == null || isLearner) {
+            // Removed or demoted: keep leading until a voter of the new membership takes
+            // over. Stepping down at once could strand the new members: they may not yet
+            // know that this change is committed, and until they apply it they still need
+            // our vote (or cannot win against our longer log).
+            leader().retire();
+        }
         return cs;
     }
 

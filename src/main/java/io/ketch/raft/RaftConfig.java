@@ -74,7 +74,7 @@ public record RaftConfig(
     }
 
     public static final class Builder {
-        private final long id;
+        private long id;
         private int electionTick = 10;
         private int heartbeatTick = 1;
         private long applied;
@@ -93,6 +93,7 @@ public record RaftConfig(
             this.randomSeed = id;
         }
 
+        public Builder id(long v) { id = v; return this; }
         public Builder electionTick(int v) { electionTick = v; return this; }
         public Builder heartbeatTick(int v) { heartbeatTick = v; return this; }
         public Builder applied(long v) { applied = v; return this; }
