@@ -56,6 +56,8 @@ final class ClusterSimulator {
     private final Map<Long, SimNode> nodes = new TreeMap<>();
     private final RaftConfig memberConfig;
     private final int readyImmediatelyPercent;
+    private final int[] eventWeights;
+    private final int eventWeightTotal;
     private final Deque<String> trace = new ArrayDeque<>();
     private final long maxNodeId;
     private long nextNodeId;
@@ -85,6 +87,12 @@ final class ClusterSimulator {
                 .maxUncommittedEntriesSize(new long[] {64, 1024, 1 << 20}[random.nextInt(3)])
                 .build();
         this.readyImmediatelyPercent = 50 + random.nextInt(51);
+        // How chaotic this run is: some seeds crash and partition much more than others.
+        int crash = new int[] {1, 2, 6}[random.nextInt(3)];
+        int split = new int[] {1, 2, 5}[random.nextInt(3)];
+        //                  tick propose read conf transfer crash  restart     partition heal       compact
+        this.eventWeights = new int[] {55, 15, 8, 4, 2, crash, 2 * crash + 1, split, split + 1, 4};
+        this.eventWeightTotal = java.util.Arrays.stream(eventWeights).sum();
         int initialMembers = new int[] {1, 3, 3, 5}[random.nextInt(4)];
         this.maxNodeId = initialMembers + 1 + random.nextInt(4);
         ConfState.Builder founders = ConfState.newBuilder();
@@ -129,27 +137,23 @@ final class ClusterSimulator {
                 return;
             }
         }
-        int r = random.nextInt(100);
-        if (r < 55) {
-            tick();
-        } else if (r < 70) {
-            propose();
-        } else if (r < 78) {
-            read();
-        } else if (r < 82) {
-            changeMembership();
-        } else if (r < 84) {
-            transferLeader();
-        } else if (r < 86) {
-            crash();
-        } else if (r < 91) {
-            restart();
-        } else if (r < 93) {
-            partition();
-        } else if (r < 96) {
-            heal();
-        } else {
-            compact();
+        int r = random.nextInt(eventWeightTotal);
+        int e = 0;
+        while (r >= eventWeights[e]) {
+            r -= eventWeights[e];
+            e++;
+        }
+        switch (e) {
+            case 0 -> tick();
+            case 1 -> propose();
+            case 2 -> read();
+            case 3 -> changeMembership();
+            case 4 -> transferLeader();
+            case 5 -> crash();
+            case 6 -> restart();
+            case 7 -> partition();
+            case 8 -> heal();
+            default -> compact();
         }
     }
 
@@ -310,7 +314,11 @@ final class ClusterSimulator {
     }
 
     private void crash() {
-        SimNode n = randomLiveNode();
+        // Half the time, the leader: its crash is what tests leader changes hardest.
+        SimNode n = random.nextBoolean() ? randomLeader() : null;
+        if (n == null) {
+            n = randomLiveNode();
+        }
         if (n == null) {
             return;
         }
@@ -563,6 +571,12 @@ final class ClusterSimulator {
     private SimNode randomLiveNode() {
         List<SimNode> live = nodes.values().stream().filter(SimNode::up).toList();
         return live.isEmpty() ? null : live.get(random.nextInt(live.size()));
+    }
+
+    private SimNode randomLeader() {
+        List<SimNode> leaders = nodes.values().stream()
+                .filter(n -> n.up() && n.core().state == StateRole.LEADER).toList();
+        return leaders.isEmpty() ? null : leaders.get(random.nextInt(leaders.size()));
     }
 
     private long pick(List<Long> ids) {
