@@ -68,11 +68,37 @@ final class RaftTests {
         return n.processReady().stream().filter(m -> m.getType() == type).toList();
     }
 
-    /** Ticks the node past any randomized election timeout. */
-    static void tickPastElectionTimeout(TestNode n) {
-        for (int i = 0; i < 2 * n.raft().electionTimeout; i++) {
+    /** Ticks a follower until its randomized election timeout fires (at most 2 timeouts). */
+    static int tickUntilCampaign(TestNode n) {
+        StateRole before = n.role();
+        long term = n.term();
+        for (int i = 1; i <= 2 * n.raft().electionTimeout; i++) {
             n.node.tick();
+            if (n.role() != before || n.term() != term) {
+                return i;
+            }
         }
+        throw new AssertionError("no election within two election timeouts");
+    }
+
+    /** A member elected leader of term 1 by votes it is handed, its Ready carried out. */
+    static TestNode leaderOfTerm1(long id, long... voters) {
+        TestNode n = node(id, voters);
+        n.node.campaign();
+        for (long v : voters) {
+            if (v != id) {
+                n.node.step(msg(MessageType.MSG_VOTE_RESP, v, id, 1).build());
+            }
+        }
+        if (n.role() != StateRole.LEADER) {
+            throw new AssertionError("not elected");
+        }
+        n.processReady();
+        return n;
+    }
+
+    static List<Message> ofType(List<Message> messages, MessageType type) {
+        return messages.stream().filter(m -> m.getType() == type).toList();
     }
 
     static ByteString bytes(String s) {
