@@ -2,6 +2,7 @@ package io.ketch.raft;
 
 import io.ketch.pb.raft.ConfState;
 import io.ketch.pb.raft.Entry;
+import io.ketch.pb.raft.HardState;
 import io.ketch.pb.raft.Message;
 import io.ketch.pb.raft.MessageType;
 import com.google.protobuf.ByteString;
@@ -44,6 +45,8 @@ final class RaftTests {
             entries.add(entry(i + 1, terms[i]));
         }
         s.append(entries);
+        // A member never holds entries of a term beyond its own.
+        s.setHardState(HardState.newBuilder().setTerm(terms.length == 0 ? 0 : terms[terms.length - 1]).build());
         return s;
     }
 
