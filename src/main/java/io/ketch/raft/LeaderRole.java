@@ -495,5 +495,11 @@ final class LeaderRole extends Role {
 
     private void sendTimeoutNow(long to) {
         raft.send(Message.newBuilder().setTo(to).setType(MessageType.MSG_TIMEOUT_NOW));
+        if (retiring) {
+            // Our successor holds our whole log; if this message is lost, the members elect
+            // one by timing out. A removed leader must not linger: it would refuse proposals
+            // and, without check-quorum, might never hear that a successor was elected.
+            raft.becomeFollower(raft.term, Raft.NONE);
+        }
     }
 }

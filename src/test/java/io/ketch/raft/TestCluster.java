@@ -43,6 +43,23 @@ final class TestCluster {
         return c;
     }
 
+    /** A cluster whose founders start from {@link MemoryStorage#bootstrap}, so members can be added. */
+    static TestCluster bootstrapped(int founders, UnaryOperator<RaftConfig.Builder> config) {
+        long[] ids = LongStream.rangeClosed(1, founders).toArray();
+        TestCluster c = new TestCluster();
+        for (long id : ids) {
+            c.add(new TestNode(config.apply(RaftTests.config(id)).build(), MemoryStorage.bootstrap(RaftTests.voters(ids))));
+        }
+        return c;
+    }
+
+    /** Adds a member with an empty disk, as one joining the cluster. */
+    TestNode addJoiner(long id) {
+        TestNode n = new TestNode(RaftTests.config(id).build(), new MemoryStorage());
+        add(n);
+        return n;
+    }
+
     TestCluster add(TestNode n) {
         nodes.put(n.id, n);
         return this;
