@@ -9,7 +9,6 @@ import io.ketch.pb.raft.Message;
 import io.ketch.pb.raft.MessageType;
 import io.ketch.pb.raft.Snapshot;
 import com.google.protobuf.ByteString;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;

@@ -77,7 +77,7 @@ final class ClusterSimulator {
         this.steps = steps;
         this.random = new SplittableRandom(seed);
         this.network = new SimNetwork(random.split(), random.nextInt(11), random.nextInt(6), random.nextInt(4));
-        long maxMsg = new long[] {64, 256, 4096}[random.nextInt(3)];
+        long maxMsg = new long[] {1, 64, 256, 4096}[random.nextInt(4)];
         this.memberConfig = RaftConfig.builder(1)
                 .electionTick(10)
                 .heartbeatTick(1 + random.nextInt(2))

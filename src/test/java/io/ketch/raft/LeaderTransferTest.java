@@ -4,7 +4,6 @@ import static io.ketch.raft.RaftTests.*;
 import static io.ketch.pb.raft.MessageType.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.ketch.pb.raft.Message;
 import org.junit.jupiter.api.Test;
 
 /** Leadership transfer (thesis §3.10): catch the target up, then make it time out at once. */
