@@ -86,8 +86,4 @@ final class ProgressTracker {
     VoteResult tallyVotes() {
         return config.voters().voteResult(votes);
     }
-
-    int grantedVotes() {
-        return (int) votes.entrySet().stream().filter(e -> e.getValue() && config.voters().contains(e.getKey())).count();
-    }
 }

@@ -42,10 +42,6 @@ final class RaftLog {
         return unstable;
     }
 
-    LogStorage storage() {
-        return storage;
-    }
-
     /**
      * The follower side of AppendEntries: if our entry at prevIndex has prevTerm (the
      * log-matching check), append the entries that are new, truncating the first conflicting

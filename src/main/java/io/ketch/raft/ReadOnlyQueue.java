@@ -73,8 +73,4 @@ final class ReadOnlyQueue {
     ByteString lastPendingContext() {
         return queue.isEmpty() ? ByteString.EMPTY : queue.get(queue.size() - 1);
     }
-
-    int size() {
-        return queue.size();
-    }
 }

@@ -87,6 +87,7 @@ final class ClusterSimulator {
                 .maxInflightMsgs(1 + random.nextInt(8))
                 .maxInflightBytes(random.nextBoolean() ? Long.MAX_VALUE : maxMsg * (1 + random.nextInt(8)))
                 .maxUncommittedEntriesSize(new long[] {64, 1024, 1 << 20}[random.nextInt(3)])
+                .maxCommittedSizePerReady(random.nextBoolean() ? Long.MAX_VALUE : 64)
                 .build();
         this.readyImmediatelyPercent = 50 + random.nextInt(51);
         // How chaotic this run is: some seeds crash and partition much more than others.

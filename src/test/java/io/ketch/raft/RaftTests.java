@@ -67,10 +67,6 @@ final class RaftTests {
         return n.processReady();
     }
 
-    static List<Message> sentOfType(TestNode n, MessageType type) {
-        return n.processReady().stream().filter(m -> m.getType() == type).toList();
-    }
-
     /** Ticks a follower until its randomized election timeout fires (at most 2 timeouts). */
     static int tickUntilCampaign(TestNode n) {
         StateRole before = n.role();

@@ -1,6 +1,5 @@
 package io.ketch.raft;
 
-import io.ketch.pb.raft.ConfState;
 import io.ketch.pb.raft.Message;
 import io.ketch.pb.raft.MessageType;
 import com.google.protobuf.ByteString;
@@ -154,9 +153,5 @@ final class TestCluster {
 
     List<Message> deliveredOfType(MessageType type) {
         return delivered.stream().filter(m -> m.getType() == type).toList();
-    }
-
-    static ConfState votersOf(long... ids) {
-        return RaftTests.voters(ids);
     }
 }
