@@ -1,0 +1,62 @@
+package io.ketch.e2e.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a short-lived command with optional stdin, capturing stdout, stderr and exit code, with a timeout. */
+public final class Commands {
+    private Commands() {
+    }
+
+    public static CommandResult run(List<String> command, Map<String, String> env, byte[] stdin, Duration timeout) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempDirectory("ketch-e2e-cmd-");
+            Path in = tmp.resolve("stdin");
+            Path out = tmp.resolve("stdout");
+            Path err = tmp.resolve("stderr");
+            Files.write(in, stdin == null ? new byte[0] : stdin);
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .redirectInput(in.toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
+            pb.environment().keySet().removeIf(k -> k.startsWith("ETCD_") || k.startsWith("ETCDCTL_"));
+            pb.environment().putAll(env);
+            Process process = pb.start();
+            boolean finished;
+            try {
+                finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while running " + command, e);
+            }
+            if (!finished) {
+                process.destroyForcibly();
+                try {
+                    process.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return new CommandResult(command,
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8),
+                    finished ? process.exitValue() : -1,
+                    !finished);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + command, e);
+        } finally {
+            if (tmp != null) {
+                Files2.deleteRecursively(tmp);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.ketch.e2e.support;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Ketch started from its packaged jar (system property {@code ketch.jar}) with the JDK running the tests. */
+public final class KetchProcess extends AbstractServerProcess {
+
+    public KetchProcess(ServerSpec spec) {
+        super(spec);
+    }
+
+    /** java [ketch.e2e.jvmArgs] -jar ketch.jar; fails the test when the jar is missing. */
+    public static List<String> executable() {
+        String jar = System.getProperty("ketch.jar");
+        if (jar == null || jar.isBlank()) {
+            throw new AssertionError("system property ketch.jar is not set (path of target/quarkus-app/quarkus-run.jar)");
+        }
+        if (!Files.isRegularFile(Path.of(jar))) {
+            throw new AssertionError("ketch.jar does not exist: " + jar + " (package the server first)");
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String jvmArgs = System.getProperty("ketch.e2e.jvmArgs", "");
+        for (String a : jvmArgs.trim().split("\\s+")) {
+            if (!a.isEmpty()) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-jar");
+        cmd.add(jar);
+        return cmd;
+    }
+
+    @Override
+    public String kind() {
+        return "ketch";
+    }
+
+    @Override
+    protected List<String> launcher() {
+        return executable();
+    }
+}

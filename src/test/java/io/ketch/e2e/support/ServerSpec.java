@@ -1,0 +1,52 @@
+package io.ketch.e2e.support;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** How to start a server: member name, whether to pass bootstrap flags, extra flags and ETCD_* env. */
+public final class ServerSpec {
+    String name = "node1";
+    boolean bootstrapFlags = true;
+    Path dataDir;
+    final List<String> extraArgs = new ArrayList<>();
+    final Map<String, String> env = new LinkedHashMap<>();
+
+    public static ServerSpec defaults() {
+        return new ServerSpec();
+    }
+
+    /** Member name passed with --name; null passes no --name flag. */
+    public ServerSpec name(String name) {
+        this.name = name;
+        return this;
+    }
+
+    /**
+     * Whether to pass --initial-advertise-peer-urls and --initial-cluster for the chosen peer port.
+     * Without them the server uses etcd's defaults (http://localhost:2380, "default=..."), which
+     * determine etcd's well-known default member ID; --listen-peer-urls is always passed so that
+     * nothing binds port 2380.
+     */
+    public ServerSpec bootstrapFlags(boolean pass) {
+        this.bootstrapFlags = pass;
+        return this;
+    }
+
+    public ServerSpec dataDir(Path dir) {
+        this.dataDir = dir;
+        return this;
+    }
+
+    public ServerSpec arg(String... args) {
+        extraArgs.addAll(List.of(args));
+        return this;
+    }
+
+    public ServerSpec env(String key, String value) {
+        env.put(key, value);
+        return this;
+    }
+}
