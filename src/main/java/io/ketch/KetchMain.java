@@ -49,8 +49,12 @@ public final class KetchMain {
         }
         Map<String, String> v = parsed.values();
         if (Boolean.parseBoolean(v.get("version"))) {
-            System.out.println("ketch Version: " + VERSION);
-            System.out.println("etcd API Version: " + ETCD_API_VERSION);
+            // etcd's layout, so tools that read the first line of `etcd --version` work.
+            System.out.println("etcd Version: " + ETCD_API_VERSION);
+            System.out.println("Git SHA: ketch-" + VERSION);
+            System.out.println("Go Version: java" + Runtime.version().feature());
+            System.out.println("Go OS/Arch: " + System.getProperty("os.name").toLowerCase(Locale.ROOT) + "/"
+                    + System.getProperty("os.arch"));
             return;
         }
         try {

@@ -28,7 +28,7 @@ public class ClusterService implements Cluster {
     public Uni<MemberListResponse> memberList(MemberListRequest request) {
         MemberIdentity id = server.identity();
         return Uni.createFrom().item(MemberListResponse.newBuilder()
-                .setHeader(server.header())
+                .setHeader(server.header().toBuilder().clearRevision()) // etcd's cluster headers carry no revision
                 .addMembers(Member.newBuilder()
                         .setID(id.memberId())
                         .setName(id.name())

@@ -2,6 +2,7 @@ package io.ketch.api;
 
 import io.ketch.KetchMain;
 import io.ketch.server.KetchServer;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -10,26 +11,37 @@ import jakarta.inject.Inject;
 /**
  * etcd's plain-HTTP endpoints on the client port: {@code /health} (etcd's JSON),
  * {@code /livez} and {@code /readyz} (etcd 3.5's "ok" probes) and {@code /version}.
- * {@code /metrics} is served by Micrometer's Prometheus registry.
+ * and {@code /metrics} from Micrometer's Prometheus registry.
  */
 @ApplicationScoped
 public class HttpEndpoints {
+    private static final String TEXT = "text/plain; charset=utf-8";
+    private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
     @Inject
     KetchServer server;
+    @Inject
+    PrometheusMeterRegistry prometheus;
 
     void routes(@Observes Router router) {
+        // Content types and bodies byte for byte as etcd's etcdhttp package writes them.
         router.get("/health").handler(rc -> {
             boolean ok = server.ready();
-            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "application/json")
+            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", TEXT)
                     .end(ok ? "{\"health\":\"true\",\"reason\":\"\"}"
                             : "{\"health\":\"false\",\"reason\":\"ketch: member is not serving\"}");
         });
-        router.get("/livez").handler(rc -> rc.response().putHeader("Content-Type", "text/plain").end("ok"));
+        router.get("/livez").handler(rc -> rc.response().putHeader("Content-Type", TEXT)
+                .putHeader("X-Content-Type-Options", "nosniff").end("ok\n"));
         router.get("/readyz").handler(rc -> {
             boolean ok = server.ready();
-            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", "text/plain")
-                    .end(ok ? "ok" : "not ready");
+            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", TEXT)
+                    .putHeader("X-Content-Type-Options", "nosniff").end(ok ? "ok\n" : "not ready\n");
         });
+        // Prometheus' text format whatever the Accept header says, as etcd serves it: curl and
+        // simple scrapers send Accept: */*, for which the registry would pick OpenMetrics.
+        router.get("/metrics").handler(rc -> rc.response().putHeader("Content-Type", PROMETHEUS_TEXT)
+                .end(prometheus.scrape(PROMETHEUS_TEXT)));
         router.get("/version").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
                 .end("{\"etcdserver\":\"" + KetchMain.ETCD_API_VERSION + "\",\"etcdcluster\":\"3.5.0\"}"));
     }

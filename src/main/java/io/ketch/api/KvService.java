@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * etcd's KV service. Requests are checked here (etcd's v3rpc checks) so bad input never
- * reaches the log; mutations go through the write pipeline, reads are served locally.
+ * reaches the log; mutations go through Raft and the apply stage, reads are served locally.
  */
 @GrpcService
 public class KvService implements KV {

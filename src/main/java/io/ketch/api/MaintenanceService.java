@@ -38,7 +38,7 @@ public class MaintenanceService implements Maintenance {
                 .setVersion(KetchMain.ETCD_API_VERSION)
                 .setDbSize(server.backend().sizeBytes())
                 .setDbSizeInUse(server.backend().sizeInUseBytes())
-                .setLeader(server.identity().memberId())
+                .setLeader(server.leader())
                 .setRaftIndex(server.raftIndex())
                 .setRaftTerm(server.raftTerm())
                 .setRaftAppliedIndex(server.appliedIndex())

@@ -32,8 +32,8 @@ public final class EtcdFlags {
             new Flag("listen-peer-urls", "http://localhost:2380", false, "List of URLs to listen on for peer traffic."),
             new Flag("initial-advertise-peer-urls", "http://localhost:2380", false,
                     "List of this member's peer URLs to advertise to the rest of the cluster."),
-            new Flag("initial-cluster", "default=http://localhost:2380", false,
-                    "Initial cluster configuration for bootstrapping."),
+            new Flag("initial-cluster", "", false,
+                    "Initial cluster configuration for bootstrapping (default: <name>=<initial-advertise-peer-urls>)."),
             new Flag("initial-cluster-state", "new", false, "Initial cluster state ('new' or 'existing')."),
             new Flag("initial-cluster-token", "etcd-cluster", false,
                     "Initial cluster token for the etcd cluster during bootstrap."),
@@ -124,6 +124,14 @@ public final class EtcdFlags {
             values.putIfAbsent(f.name(), f.defaultValue());
         }
         values.put("data-dir", values.get("data-dir").replace("${name}", values.get("name")));
+        if (values.get("initial-cluster").isEmpty()) {
+            // etcd's UpdateDefaultClusterFromName: a lone member named by --name alone.
+            StringBuilder ic = new StringBuilder();
+            for (String url : values.get("initial-advertise-peer-urls").split(",")) {
+                ic.append(ic.isEmpty() ? "" : ",").append(values.get("name")).append('=').append(url.trim());
+            }
+            values.put("initial-cluster", ic.toString());
+        }
         return new Parsed(false, values);
     }
 

@@ -1,6 +1,5 @@
 package io.ketch.server;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.ketch.apply.Applier;
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
@@ -12,9 +11,12 @@ import io.ketch.pb.etcdserver.ResponseHeader;
 import io.ketch.pb.etcdserver.TxnRequest;
 import io.ketch.pb.etcdserver.TxnResponse;
 import io.ketch.pb.internal.InternalRequest;
-import io.ketch.snap.Snapshotter;
-import io.ketch.wal.Wal;
-import io.ketch.wal.WalEntry;
+import io.ketch.pb.raft.ConfState;
+import io.ketch.raft.MemoryStorage;
+import io.ketch.raft.RaftConfig;
+import io.ketch.raft.RawNode;
+import io.ketch.raft.node.RaftLogRecovery;
+import io.ketch.raft.node.RaftNode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -25,17 +27,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.jboss.logging.Logger;
 
 /**
- * The member as a whole: opens and recovers its storage at startup, runs the write
- * pipeline, serves reads, and closes everything cleanly at shutdown. The API layer talks
- * only to this class.
+ * The member as a whole: opens and recovers its storage at startup, runs Raft (a cluster of
+ * one for now) and the apply stage, serves reads, and closes everything cleanly at shutdown.
+ * The API layer talks only to this class.
  */
 @ApplicationScoped
 public class KetchServer {
     private static final Logger LOG = Logger.getLogger(KetchServer.class);
+    /** Like etcd's maxGapBetweenApplyAndCommitIndex: refuse proposals when apply falls this far behind. */
+    private static final long MAX_APPLY_LAG = 5000;
+    private static final long LEADER_WAIT_MILLIS = 10_000;
 
     @Inject
     ServerConfig config;
@@ -46,9 +51,9 @@ public class KetchServer {
     private MemberStorage storage;
     private MvccStore store;
     private Applier applier;
-    private WritePipeline pipeline;
-    private SnapshotPolicy snapshots;
-    private final AtomicLong nextRequestId = new AtomicLong(System.nanoTime());
+    private final PendingRequests pending = new PendingRequests();
+    private ApplyStage applyStage;
+    private RaftNode raft;
     private volatile boolean ready;
 
     void onStart(@Observes StartupEvent ev) {
@@ -65,33 +70,56 @@ public class KetchServer {
 
     synchronized void open() throws IOException {
         long t0 = System.nanoTime();
-        Path dataDir = Path.of(config.dataDir());
-        storage = MemberStorage.open(dataDir, config.walDir().filter(s -> !s.isBlank()).map(Path::of));
+        storage = MemberStorage.open(Path.of(config.dataDir()), config.walDir().filter(s -> !s.isBlank()).map(Path::of));
         identity = storage.identity(MemberIdentity.fromConfig(config));
         store = storage.store();
         applier = new Applier(store, leaseId -> false);
-        long applied = storage.replayWal(applier);
         ServerMetrics metrics = new ServerMetrics(registry);
-        snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
-        pipeline = new WritePipeline(storage.wal(), applied, this::applyEntry, snapshots::maybeSnapshot, metrics);
-        snapshots.attach(pipeline);
+
+        // A single member is the only voter; membership changes arrive with multi-member clusters.
+        ConfState membership = ConfState.newBuilder().addVoters(identity.memberId()).build();
+        MemoryStorage log = RaftLogRecovery.restore(storage.wal(), storage.replay(), membership);
+        long applied = Math.max(store.consistentIndex(), log.firstIndex() - 1);
+        int electionTicks = (int) Math.max(2, config.electionTimeout() / config.heartbeatInterval());
+        RawNode node = new RawNode(RaftConfig.builder(identity.memberId())
+                .electionTick(electionTicks).heartbeatTick(1).applied(applied)
+                .randomSeed(identity.memberId()).build(), log);
+
+        SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
+        applyStage = new ApplyStage(applier::apply, pending, snapshots::maybeSnapshot, metrics, applied);
+        raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
+                metrics::walFsync);
+        snapshots.attach(raft);
         registerGauges(metrics);
-        pipeline.start();
+        applyStage.start();
+        raft.start(true);
+        awaitLeader();
         ready = true;
-        LOG.infof("ketch member %s (%s) of cluster %s ready at revision %d, applied index %d, in %d ms",
+        LOG.infof("ketch member %s (%s) of cluster %s ready at revision %d, raft index %d, term %d, in %d ms",
                 identity.name(), MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(identity.clusterId()),
-                store.currentRevision(), applied, (System.nanoTime() - t0) / 1_000_000);
+                store.currentRevision(), raft.lastIndex(), raft.term(), (System.nanoTime() - t0) / 1_000_000);
     }
 
-    private Object applyEntry(long index, long term, InternalRequest request) {
-        return applier.apply(index, term, request);
+    /**
+     * Serving starts once this member has a leader (itself, for a single member: at once) and
+     * has applied every entry in its log, so that no read after a restart misses a write that
+     * was acknowledged before it.
+     */
+    private void awaitLeader() {
+        long deadline = System.nanoTime() + LEADER_WAIT_MILLIS * 1_000_000;
+        while (raft.leader() == 0 || raft.term() == 0 || applyStage.appliedIndex() < raft.lastIndex()) {
+            if (!raft.healthy() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("no Raft leader, or log not applied, after " + LEADER_WAIT_MILLIS + " ms");
+            }
+            LockSupport.parkNanos(200_000);
+        }
     }
 
     private void registerGauges(ServerMetrics m) {
         m.gauge("etcd.server.has.leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
-                () -> ready ? 1 : 0);
+                () -> raft.leader() != 0 ? 1 : 0);
         m.gauge("etcd.server.is.leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
-                () -> ready ? 1 : 0);
+                () -> raft.leader() == identity.memberId() ? 1 : 0);
         m.gauge("etcd.mvcc.db.total.size.in.bytes", "Total size of the underlying database physically allocated in bytes.",
                 () -> storage.backend().sizeBytes());
         m.gauge("etcd.mvcc.db.total.size.in.use.in.bytes", "Total size of the underlying database logically in use in bytes.",
@@ -101,19 +129,23 @@ public class KetchServer {
         m.gauge("etcd.debugging.mvcc.compact.revision", "The revision of the last compaction in store.",
                 () -> store.compactedRevision());
         m.gauge("etcd.server.proposals.committed.total", "The total number of consensus proposals committed.",
-                () -> pipeline.lastIndex());
+                () -> raft.commitIndex());
         m.gauge("etcd.server.proposals.pending", "The current number of pending proposals to commit.",
-                () -> pipeline.lastIndex() - pipeline.appliedIndex());
+                () -> raft.lastIndex() - raft.commitIndex());
+        m.gauge("etcd.server.term", "The current term of this member.", () -> raft.term());
     }
 
     synchronized void close() {
-        if (!ready) {
+        if (raft == null) {
             return;
         }
         ready = false;
         try {
-            pipeline.close();
+            raft.close();
+            applyStage.close();
+            pending.failAll(EtcdError.STOPPED);
             storage.close();
+            raft = null;
             LOG.info("ketch member closed cleanly");
         } catch (IOException | InterruptedException e) {
             LOG.error("unclean shutdown; the next start rebuilds the store from snapshot and WAL", e);
@@ -121,23 +153,28 @@ public class KetchServer {
     }
 
     public boolean ready() {
-        return ready && pipeline.healthy();
+        return ready && raft.healthy() && applyStage.healthy();
     }
 
     /**
-     * Proposes a mutation; the future completes once it is durable and applied, with the
-     * applier's response (header revision set) or an {@link EtcdException}.
+     * Proposes a mutation; the future completes once it is committed, durable and applied,
+     * with the applier's response (header revision set) or an {@link EtcdException}.
      */
     public CompletableFuture<Object> propose(InternalRequest.Builder request) {
-        if (!ready) {
+        if (!ready()) {
             return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
         }
-        InternalRequest req = request.setId(nextRequestId.incrementAndGet()).build();
-        byte[] bytes = req.toByteArray();
+        if (raft.commitIndex() - applyStage.appliedIndex() > MAX_APPLY_LAG) {
+            return CompletableFuture.failedFuture(EtcdError.TOO_MANY_REQUESTS.exception());
+        }
+        long id = pending.nextId();
+        byte[] bytes = request.setId(id).build().toByteArray();
         if (bytes.length > config.maxRequestBytes()) {
             return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_LARGE.exception());
         }
-        return pipeline.propose(req, bytes);
+        CompletableFuture<Object> f = pending.register(id);
+        raft.propose(bytes, () -> pending.fail(id, raft.leader() == 0 ? EtcdError.NO_LEADER : EtcdError.TOO_MANY_REQUESTS));
+        return f;
     }
 
     /**
@@ -167,7 +204,7 @@ public class KetchServer {
                 .setClusterId(identity.clusterId())
                 .setMemberId(identity.memberId())
                 .setRevision(revision)
-                .setRaftTerm(WritePipeline.SINGLE_MEMBER_TERM)
+                .setRaftTerm(raft.term())
                 .build();
     }
 
@@ -188,26 +225,22 @@ public class KetchServer {
     }
 
     public long raftIndex() {
-        return pipeline.lastIndex();
+        return raft.lastIndex();
     }
 
     public long appliedIndex() {
-        return pipeline.appliedIndex();
+        return applyStage.appliedIndex();
     }
 
     public long raftTerm() {
-        return WritePipeline.SINGLE_MEMBER_TERM;
+        return raft.term();
+    }
+
+    public long leader() {
+        return raft.leader();
     }
 
     public ServerConfig config() {
         return config;
-    }
-
-    static InternalRequest parse(WalEntry e) {
-        try {
-            return InternalRequest.parseFrom(e.data());
-        } catch (InvalidProtocolBufferException ex) {
-            throw new IllegalStateException("WAL entry " + e.index() + " is not an InternalRequest", ex);
-        }
     }
 }

@@ -1,14 +1,11 @@
 package io.ketch.server;
 
-import io.ketch.apply.Applier;
-import io.ketch.errors.EtcdException;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
 import io.ketch.snap.SnapshotReader;
 import io.ketch.snap.SnapshotRecord;
 import io.ketch.snap.Snapshotter;
 import io.ketch.wal.Wal;
-import io.ketch.wal.WalEntry;
 import io.ketch.wal.WalReplay;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +20,8 @@ import org.jboss.logging.Logger;
  * <p>Truth is the WAL plus snapshot files. The MapDB file is a cache of them: it is used
  * only if its previous close completed (MapDB never replays its own log, so a file that was
  * open during a crash may be silently damaged); otherwise it is deleted and rebuilt from the
- * newest snapshot file, and the WAL entries after that snapshot are applied again.
+ * newest snapshot file, and Raft hands the committed entries after that snapshot to the
+ * applier again (its applied index starts at the store's consistent index).
  */
 public final class MemberStorage implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MemberStorage.class);
@@ -54,7 +52,9 @@ public final class MemberStorage implements AutoCloseable {
         Path dbFile = memberDir.resolve("db");
         boolean dbExisted = Files.exists(dbFile);
         Backend backend = Backend.open(dbFile);
-        boolean trusted = backend.wasClosedCleanly() && backend.consistentIndex() >= replay.snapshot().index();
+        // Index 1 is the bootstrap membership snapshot, which holds no store data.
+        long walSnapshotIndex = replay.snapshot().index() > 1 ? replay.snapshot().index() : 0;
+        boolean trusted = backend.wasClosedCleanly() && backend.consistentIndex() >= walSnapshotIndex;
         if (dbExisted && !trusted) {
             LOG.warnf("backend %s was not closed cleanly (or is older than the WAL's snapshot); rebuilding it"
                     + " from the snapshot files and the WAL", dbFile);
@@ -63,7 +63,7 @@ public final class MemberStorage implements AutoCloseable {
             backend.close();
             Files.deleteIfExists(dbFile);
             backend = Backend.open(dbFile);
-            loadNewestSnapshot(snapshotter, backend, replay.snapshot().index());
+            loadNewestSnapshot(snapshotter, backend, walSnapshotIndex);
         }
         return new MemberStorage(memberDir, wal, replay, snapshotter, backend, MvccStore.open(backend));
     }
@@ -91,31 +91,9 @@ public final class MemberStorage implements AutoCloseable {
         }
     }
 
-    /**
-     * Applies the WAL entries the store has not seen yet (index above its consistent index).
-     * Errors are expected: a request that failed when first applied fails again, the same way.
-     *
-     * @return the applied index afterwards
-     */
-    public long replayWal(Applier applier) {
-        long applied = store.consistentIndex();
-        int n = 0;
-        for (WalEntry e : replay.entries()) {
-            if (e.index() <= applied) {
-                continue;
-            }
-            try {
-                applier.apply(e.index(), e.term(), KetchServer.parse(e));
-            } catch (EtcdException expected) {
-                // the original application failed the same way and changed nothing
-            }
-            applied = e.index();
-            n++;
-        }
-        if (n > 0) {
-            LOG.infof("replayed %d WAL entries up to index %d", n, applied);
-        }
-        return applied;
+    /** What the WAL held at open: Raft's log, hard state and newest snapshot marker. */
+    public WalReplay replay() {
+        return replay;
     }
 
     /**

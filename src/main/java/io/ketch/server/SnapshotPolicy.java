@@ -1,5 +1,6 @@
 package io.ketch.server;
 
+import io.ketch.raft.node.RaftNode;
 import io.ketch.snap.SnapshotMeta;
 import io.ketch.wal.SnapshotMarker;
 import java.io.IOException;
@@ -13,14 +14,14 @@ import org.jboss.logging.Logger;
  * <p>Runs on the apply thread, between batches: the store is quiescent, so the dump is the
  * exact state at the applied index. Order matters for crash safety: the snapshot file is
  * durable first, then the WAL records the marker, and only then are older WAL segments
- * released.
+ * released and the in-memory Raft log compacted (both on the Raft thread, which owns them).
  */
 final class SnapshotPolicy {
     private static final Logger LOG = Logger.getLogger(SnapshotPolicy.class);
     private final MemberStorage storage;
     private final long every;
     private long lastSnapshotIndex;
-    private WritePipeline pipeline;
+    private RaftNode raft;
 
     SnapshotPolicy(MemberStorage storage, long every, long appliedAtStart) {
         this.storage = storage;
@@ -28,8 +29,8 @@ final class SnapshotPolicy {
         this.lastSnapshotIndex = appliedAtStart;
     }
 
-    void attach(WritePipeline pipeline) {
-        this.pipeline = pipeline;
+    void attach(RaftNode raft) {
+        this.raft = raft;
     }
 
     void maybeSnapshot(long appliedIndex, long term) {
@@ -38,11 +39,14 @@ final class SnapshotPolicy {
         }
         try {
             long t0 = System.nanoTime();
+            // The dump must say it holds exactly the entries up to appliedIndex (the last ones may
+            // have been empty entries, which do not move the store's own consistent index).
+            storage.store().setConsistentIndex(appliedIndex, term);
             storage.backend().sync(); // writes the consistent index into the meta bucket being dumped
             storage.snapshotter().save(new SnapshotMeta(appliedIndex, term, new byte[0]),
                     BackendSnapshot.records(storage.backend()));
             lastSnapshotIndex = appliedIndex;
-            pipeline.runOnLogThread(() -> {
+            raft.runOnRaftThread(() -> {
                 try {
                     storage.wal().saveSnapshotMarker(new SnapshotMarker(appliedIndex, term));
                     storage.wal().sync();
@@ -51,6 +55,7 @@ final class SnapshotPolicy {
                     throw new UncheckedIOException(e);
                 }
             });
+            raft.compactLog(appliedIndex);
             LOG.infof("saved snapshot at index %d in %d ms", appliedIndex, (System.nanoTime() - t0) / 1_000_000);
         } catch (IOException e) {
             LOG.error("snapshot failed; will retry after the next batch", e);

@@ -32,6 +32,15 @@ class EtcdFlagsTest {
     }
 
     @Test
+    void initialClusterDefaultsToTheNamedMemberAlone() throws Exception {
+        Map<String, String> v = EtcdFlags.parse(new String[] {"--name=m1",
+                "--initial-advertise-peer-urls=http://10.0.0.1:2380"}, Map.of()).values();
+        assertEquals("m1=http://10.0.0.1:2380", v.get("initial-cluster"));
+        assertEquals("a=http://x:1", EtcdFlags.parse(new String[] {"--name=m1", "--initial-cluster=a=http://x:1"},
+                Map.of()).values().get("initial-cluster"));
+    }
+
+    @Test
     void dataDirDefaultFollowsTheName() throws Exception {
         assertEquals("m1.ketch", EtcdFlags.parse(new String[] {"--name=m1"}, Map.of()).values().get("data-dir"));
     }

@@ -1,0 +1,144 @@
+package io.ketch.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.ketch.errors.EtcdException;
+import io.ketch.pb.internal.InternalRequest;
+import io.ketch.pb.raft.Entry;
+import io.ketch.pb.raft.EntryType;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Applies committed log entries to the state machine, strictly in log order, and completes
+ * the calls waiting for them.
+ *
+ * <p>Committed entries arrive on the Raft thread. A small batch while the apply thread is
+ * idle is applied right there (one thread hop less per request at low load); otherwise the
+ * batch goes to the apply thread, so applying overlaps the next fsync under load.
+ *
+ * <p>Invariant: at most one thread applies at a time and batches are applied in arrival
+ * order. {@link #handedOff} counts batches given to the apply thread and not yet applied;
+ * only the Raft thread increments it, so when it reads 0 the apply thread is idle until the
+ * next hand-off and the Raft thread may apply by itself.
+ */
+final class ApplyStage implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ApplyStage.class);
+    /** Batches up to this size are applied on the Raft thread when the apply thread is idle. */
+    private static final int INLINE_APPLY_MAX = 8;
+    private static final List<Entry> STOP = List.of();
+
+    /** Applies one request; returns the response or throws {@link EtcdException}. */
+    @FunctionalInterface
+    interface EntryApplier {
+        Object apply(long index, long term, InternalRequest request);
+    }
+
+    /** Called after each batch, on the thread that applied it (e.g. to take a snapshot). */
+    @FunctionalInterface
+    interface AfterApply {
+        void applied(long lastIndex, long term);
+    }
+
+    private final EntryApplier applier;
+    private final PendingRequests pending;
+    private final AfterApply afterApply;
+    private final ServerMetrics metrics;
+    private final BlockingQueue<List<Entry>> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger handedOff = new AtomicInteger();
+    private final AtomicLong appliedIndex;
+    private final Thread thread = new Thread(this::loop, "ketch-apply");
+    private volatile Throwable failure;
+
+    ApplyStage(EntryApplier applier, PendingRequests pending, AfterApply afterApply, ServerMetrics metrics,
+               long appliedIndex) {
+        this.applier = applier;
+        this.pending = pending;
+        this.afterApply = afterApply;
+        this.metrics = metrics;
+        this.appliedIndex = new AtomicLong(appliedIndex);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    long appliedIndex() {
+        return appliedIndex.get();
+    }
+
+    boolean healthy() {
+        return failure == null;
+    }
+
+    /** Takes committed entries from the Raft thread. */
+    void committed(List<Entry> entries) {
+        if (failure != null) {
+            throw new IllegalStateException("apply stage failed earlier", failure);
+        }
+        if (entries.size() <= INLINE_APPLY_MAX && handedOff.get() == 0) {
+            applyAll(entries);
+        } else {
+            handedOff.incrementAndGet();
+            queue.add(entries);
+        }
+    }
+
+    private void loop() {
+        try {
+            while (true) {
+                List<Entry> batch = queue.take();
+                if (batch == STOP) {
+                    return;
+                }
+                applyAll(batch);
+                handedOff.decrementAndGet();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("applying committed entries failed; this member stops taking writes", e);
+            failure = e;
+        }
+    }
+
+    private void applyAll(List<Entry> entries) {
+        long term = 0;
+        for (Entry e : entries) {
+            if (e.getType() == EntryType.NORMAL && !e.getData().isEmpty()) {
+                InternalRequest req = parse(e);
+                Object result;
+                try {
+                    result = applier.apply(e.getIndex(), e.getTerm(), req);
+                } catch (EtcdException ex) {
+                    result = ex;
+                }
+                pending.complete(req.getId(), result);
+            }
+            // Empty entries (a new leader's first entry) change nothing; membership changes
+            // arrive with multi-member clusters.
+            appliedIndex.set(e.getIndex());
+            term = e.getTerm();
+            metrics.applied();
+        }
+        afterApply.applied(appliedIndex.get(), term);
+    }
+
+    private static InternalRequest parse(Entry e) {
+        try {
+            return InternalRequest.parseFrom(e.getData());
+        } catch (InvalidProtocolBufferException ex) {
+            throw new IllegalStateException("log entry " + e.getIndex() + " is not an InternalRequest", ex);
+        }
+    }
+
+    /** Applies everything already handed over, then stops the apply thread. */
+    @Override
+    public void close() throws InterruptedException {
+        queue.add(STOP);
+        thread.join();
+    }
+}
