@@ -26,7 +26,9 @@ class SimulatorTest {
         int seeds = Integer.getInteger("raft.sim.seeds", DEFAULT_SEEDS);
         SimulatorMain.Outcome outcome = SimulatorMain.runSeeds(1, seeds, steps, Runtime.getRuntime().availableProcessors());
         if (outcome.firstFailure() != null) {
-            throw outcome.firstFailure();
+            throw new AssertionError(outcome.failures().size() + " of " + seeds + " seeds failed; the first is reported below.\n"
+                    + String.join("\n", outcome.failures().subList(0, Math.min(10, outcome.failures().size())))
+                    + "\n\n" + outcome.firstFailure().getMessage(), outcome.firstFailure());
         }
         ClusterSimulator.Stats s = outcome.stats();
         // The runs must actually exercise what they check.
