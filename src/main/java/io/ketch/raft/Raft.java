@@ -176,9 +176,12 @@ final class Raft {
                 // able to win) would otherwise never learn of our term; with check-quorum or
                 // pre-vote, our vote requests may never reach it with a higher term.
                 send(Message.newBuilder().setTo(m.getFrom()).setType(MessageType.MSG_APP_RESP));
-            } else if (type == MessageType.MSG_PRE_VOTE) {
-                send(withCommitHint(Message.newBuilder().setTo(m.getFrom()).setTerm(term)
-                        .setType(MessageType.MSG_PRE_VOTE_RESP).setReject(true)));
+            } else if (type == MessageType.MSG_PRE_VOTE || type == MessageType.MSG_VOTE) {
+                // Reject with our term (§5.1). Silence would leave a candidate that lags one
+                // term behind a rival (one who never contacts it, e.g. because of a stale
+                // membership) campaigning in lockstep behind it for a long time.
+                MessageType response = type == MessageType.MSG_VOTE ? MessageType.MSG_VOTE_RESP : MessageType.MSG_PRE_VOTE_RESP;
+                send(withCommitHint(Message.newBuilder().setTo(m.getFrom()).setTerm(term).setType(response).setReject(true)));
             }
             return;
         }

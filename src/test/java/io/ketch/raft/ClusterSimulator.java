@@ -66,6 +66,7 @@ final class ClusterSimulator {
     private long now;
     private long requests;
     private int step;
+    private long eventDigest;
     private int confChangesApplied;
     private int snapshotsInstalled;
     private int crashes;
@@ -592,7 +593,13 @@ final class ClusterSimulator {
 
     private static final boolean PRINT_TRACE = Boolean.getBoolean("raft.sim.trace");
 
+    /** A digest of every event of the run: two runs of one seed must produce the same. */
+    long eventDigest() {
+        return eventDigest;
+    }
+
     private void note(String event) {
+        eventDigest = eventDigest * 31 + event.hashCode();
         if (PRINT_TRACE) {
             System.out.println("[" + step + " t" + now + "] " + event);
         }

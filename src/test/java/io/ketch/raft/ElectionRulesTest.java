@@ -70,6 +70,16 @@ class ElectionRulesTest {
         assertEquals(3, out.get(0).getTerm());
     }
 
+    @Test
+    void voteRequestFromAStaleTermIsRejectedWithTheVotersTerm() {
+        TestNode n = node(1, 1, 2, 3);
+        n.raft().becomeFollower(5, 0);
+        n.node.step(msg(MSG_VOTE, 2, 1, 3).build());
+        Message answer = ofType(sent(n), MSG_VOTE_RESP).get(0);
+        assertTrue(answer.getReject());
+        assertEquals(5, answer.getTerm(), "so the candidate catches up with the term");
+    }
+
     // ---- §5.2 leader election ------------------------------------------------------------
 
     @Test

@@ -1,6 +1,7 @@
 package io.ketch.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,9 @@ class SimulatorTest {
         int seeds = Integer.getInteger("raft.sim.seeds", DEFAULT_SEEDS);
         SimulatorMain.Outcome outcome = SimulatorMain.runSeeds(1, seeds, steps, Runtime.getRuntime().availableProcessors());
         if (outcome.firstFailure() != null) {
-            throw outcome.firstFailure();
+            throw new AssertionError(outcome.failures().size() + " of " + seeds + " seeds failed; the first is reported below.\n"
+                    + String.join("\n", outcome.failures().subList(0, Math.min(10, outcome.failures().size())))
+                    + "\n\n" + outcome.firstFailure().getMessage(), outcome.firstFailure());
         }
         ClusterSimulator.Stats s = outcome.stats();
         // The runs must actually exercise what they check.
@@ -39,8 +42,12 @@ class SimulatorTest {
 
     @Test
     void aSeedReplaysIdentically() {
-        ClusterSimulator.Stats first = new ClusterSimulator(42, 800).run();
-        ClusterSimulator.Stats second = new ClusterSimulator(42, 800).run();
-        assertEquals(first, second);
+        ClusterSimulator first = new ClusterSimulator(42, 800);
+        ClusterSimulator second = new ClusterSimulator(42, 800);
+        assertEquals(first.run(), second.run());
+        assertEquals(first.eventDigest(), second.eventDigest(), "the same events in the same order");
+        ClusterSimulator other = new ClusterSimulator(43, 800);
+        other.run();
+        assertNotEquals(first.eventDigest(), other.eventDigest());
     }
 }
