@@ -87,6 +87,12 @@ public final class KetchMain {
                 throw new IllegalArgumentException("--" + numeric + " must be positive, got " + n);
             }
         }
+        try {
+            Long.parseLong(v.get("quota-backend-bytes"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid value \"" + v.get("quota-backend-bytes")
+                    + "\" for flag -quota-backend-bytes");
+        }
         v.forEach((k, value) -> {
             if (!HANDLED_HERE.contains(k)) {
                 System.setProperty("ketch." + k, value);

@@ -1,7 +1,12 @@
 package io.ketch.api;
 
 import io.ketch.KetchMain;
+import io.ketch.alarm.AlarmStore;
 import io.ketch.mvcc.HashResult;
+import io.ketch.pb.etcdserver.AlarmMember;
+import io.ketch.pb.etcdserver.AlarmType;
+import io.ketch.pb.internal.InternalRequest;
+import java.util.concurrent.CompletableFuture;
 import io.ketch.pb.etcdserver.AlarmRequest;
 import io.ketch.pb.etcdserver.AlarmResponse;
 import io.ketch.pb.etcdserver.DefragmentRequest;
@@ -31,19 +36,28 @@ public class MaintenanceService implements Maintenance {
     @Inject
     KetchServer server;
 
+    /**
+     * etcd's Status: every field etcd 3.5 fills. A single member is its own leader, so the
+     * only errors are the raised alarms, each in etcd's text form.
+     */
     @Override
     public Uni<StatusResponse> status(StatusRequest request) {
-        return Uni.createFrom().item(() -> StatusResponse.newBuilder()
-                .setHeader(server.header())
-                .setVersion(KetchMain.ETCD_API_VERSION)
-                .setDbSize(server.backend().sizeBytes())
-                .setDbSizeInUse(server.backend().sizeInUseBytes())
-                .setLeader(server.identity().memberId())
-                .setRaftIndex(server.raftIndex())
-                .setRaftTerm(server.raftTerm())
-                .setRaftAppliedIndex(server.appliedIndex())
-                .setIsLearner(false)
-                .build());
+        return Uni.createFrom().item(() -> {
+            StatusResponse.Builder b = StatusResponse.newBuilder()
+                    .setHeader(server.header())
+                    .setVersion(KetchMain.ETCD_API_VERSION)
+                    .setDbSize(server.backend().sizeBytes())
+                    .setDbSizeInUse(server.backend().sizeInUseBytes())
+                    .setLeader(server.identity().memberId())
+                    .setRaftIndex(server.raftIndex())
+                    .setRaftTerm(server.raftTerm())
+                    .setRaftAppliedIndex(server.appliedIndex())
+                    .setIsLearner(false);
+            for (AlarmMember m : server.alarms().get(AlarmType.NONE)) {
+                b.addErrors(AlarmStore.describe(m));
+            }
+            return b.build();
+        });
     }
 
     @Override
@@ -61,13 +75,28 @@ public class MaintenanceService implements Maintenance {
         }
     }
 
-    /** No alarm can be raised yet (the space quota arrives with the Maintenance issue), so the list is truly empty. */
+    /**
+     * etcd's Alarm. GET lists the raised alarms (of one type, or all for NONE) from the
+     * applied state; ACTIVATE and DEACTIVATE change state, so they go through the log. The
+     * header is filled as etcd 3.5 fills it (etcd 3.4 sent none).
+     */
     @Override
     public Uni<AlarmResponse> alarm(AlarmRequest request) {
         if (request.getAction() == AlarmRequest.AlarmAction.GET) {
-            return Uni.createFrom().item(AlarmResponse.newBuilder().setHeader(server.header()).build());
+            return Uni.createFrom().item(() -> AlarmResponse.newBuilder()
+                    .setHeader(server.header())
+                    .addAllAlarms(server.alarms().get(request.getAlarm()))
+                    .build());
         }
-        return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Alarm " + request.getAction()));
+        CompletableFuture<Object> f;
+        try {
+            f = server.propose(InternalRequest.newBuilder().setAlarm(request));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+        }
+        return Uni.createFrom().completionStage(f)
+                .onItem().transform(r -> ((AlarmResponse) r).toBuilder().setHeader(server.header()).build())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override

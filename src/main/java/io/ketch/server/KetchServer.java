@@ -1,11 +1,15 @@
 package io.ketch.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.ketch.alarm.AlarmStore;
 import io.ketch.apply.Applier;
+import io.ketch.apply.BackendQuota;
+import io.ketch.apply.CappingApplier;
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
+import io.ketch.pb.etcdserver.AlarmType;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
 import io.ketch.pb.etcdserver.ResponseHeader;
@@ -46,6 +50,8 @@ public class KetchServer {
     private MemberStorage storage;
     private MvccStore store;
     private Applier applier;
+    private CappingApplier entries;
+    private NoSpaceAlarm noSpace;
     private WritePipeline pipeline;
     private SnapshotPolicy snapshots;
     private final AtomicLong nextRequestId = new AtomicLong(System.nanoTime());
@@ -70,7 +76,10 @@ public class KetchServer {
         identity = storage.identity(MemberIdentity.fromConfig(config));
         store = storage.store();
         applier = new Applier(store, leaseId -> false);
-        long applied = storage.replayWal(applier);
+        BackendQuota quota = BackendQuota.of(config.quotaBackendBytes(), storage.backend()::sizeBytes);
+        entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
+        noSpace = new NoSpaceAlarm(quota, entries.alarms(), identity.memberId(), this::proposeToLog);
+        long applied = storage.replayWal(entries::apply);
         ServerMetrics metrics = new ServerMetrics(registry);
         snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
         pipeline = new WritePipeline(storage.wal(), applied, this::applyEntry, snapshots::maybeSnapshot, metrics);
@@ -84,7 +93,7 @@ public class KetchServer {
     }
 
     private Object applyEntry(long index, long term, InternalRequest request) {
-        return applier.apply(index, term, request);
+        return entries.apply(index, term, request);
     }
 
     private void registerGauges(ServerMetrics m) {
@@ -132,6 +141,17 @@ public class KetchServer {
         if (!ready) {
             return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
         }
+        if (!noSpace.fits(request.build())) {
+            return noSpace.refuse();
+        }
+        return noSpace.afterApply(proposeToLog(request));
+    }
+
+    /** Proposes without the space check (alarms themselves, and requests already checked). */
+    private CompletableFuture<Object> proposeToLog(InternalRequest.Builder request) {
+        if (!ready) {
+            return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+        }
         InternalRequest req = request.setId(nextRequestId.incrementAndGet()).build();
         byte[] bytes = req.toByteArray();
         if (bytes.length > config.maxRequestBytes()) {
@@ -159,6 +179,9 @@ public class KetchServer {
         if (!ready) {
             throw EtcdError.STOPPED.exception();
         }
+        if (entries.alarms().isActive(AlarmType.CORRUPT)) {
+            throw EtcdError.CORRUPT.exception(); // etcd's applierV3Corrupt refuses reads too
+        }
     }
 
     /** A response header for this member at the given revision. */
@@ -181,6 +204,11 @@ public class KetchServer {
 
     public MvccStore store() {
         return store;
+    }
+
+    /** The alarms raised in the cluster (changed only by the applier). */
+    public AlarmStore alarms() {
+        return entries.alarms();
     }
 
     public Backend backend() {

@@ -1,6 +1,5 @@
 package io.ketch.server;
 
-import io.ketch.apply.Applier;
 import io.ketch.errors.EtcdException;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
@@ -97,7 +96,7 @@ public final class MemberStorage implements AutoCloseable {
      *
      * @return the applied index afterwards
      */
-    public long replayWal(Applier applier) {
+    public long replayWal(WritePipeline.EntryApplier applier) {
         long applied = store.consistentIndex();
         int n = 0;
         for (WalEntry e : replay.entries()) {

@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -82,6 +84,8 @@ public final class WritePipeline implements AutoCloseable {
      * the log thread may apply by itself without breaking index order.
      */
     private final AtomicInteger handedOff = new AtomicInteger();
+    /** Held while a batch is applied; {@link #withApplyPaused} holds it to run between batches. */
+    private final ReentrantLock applyLock = new ReentrantLock();
     private final Thread logThread;
     private final Thread applyThread;
     private volatile boolean stopping;
@@ -202,8 +206,31 @@ public final class WritePipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a task between two batches, with applying paused: no entry is applied while it
+     * runs, so it sees (and may work on) the state at one applied index, e.g. to copy it or
+     * to rebuild the backend file. Runs on the calling thread; keep it short, writes wait.
+     */
+    public <T> T withApplyPaused(Supplier<T> task) {
+        applyLock.lock();
+        try {
+            return task.get();
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
     /** Applies a durable batch in index order; runs on whichever thread owns applying now. */
     private void applyBatch(long firstIndex, List<Proposal> proposals) {
+        applyLock.lock();
+        try {
+            applyBatchLocked(firstIndex, proposals);
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    private void applyBatchLocked(long firstIndex, List<Proposal> proposals) {
         long idx = firstIndex;
         for (Proposal p : proposals) {
             Object result;
