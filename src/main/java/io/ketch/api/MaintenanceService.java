@@ -28,6 +28,7 @@ import io.ketch.server.KetchServer;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.inject.Inject;
 
 /** etcd's Maintenance service: what is built so far answers with true figures, the rest UNIMPLEMENTED. */
@@ -60,19 +61,20 @@ public class MaintenanceService implements Maintenance {
         });
     }
 
+    /** etcd's HashKV; it scans the key bucket, so it runs off the event loop. */
     @Override
     public Uni<HashKVResponse> hashKV(HashKVRequest request) {
-        try {
-            HashResult h = server.store().hashByRev(request.getRevision());
-            return Uni.createFrom().item(HashKVResponse.newBuilder()
-                    .setHeader(server.header(h.currentRevision()))
-                    .setHash(h.hash())
-                    .setCompactRevision(h.compactRevision())
-                    .setHashRevision(h.hashRevision())
-                    .build());
-        } catch (RuntimeException e) {
-            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
-        }
+        return Uni.createFrom().item(() -> {
+                    HashResult h = server.store().hashByRev(request.getRevision());
+                    return HashKVResponse.newBuilder()
+                            .setHeader(server.header(h.currentRevision()))
+                            .setHash(h.hash())
+                            .setCompactRevision(h.compactRevision())
+                            .setHashRevision(h.hashRevision())
+                            .build();
+                })
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     /**
@@ -99,9 +101,15 @@ public class MaintenanceService implements Maintenance {
                 .onFailure().transform(GrpcErrors::toStatus);
     }
 
+    /** etcd's Defragment; like etcd, the answer is empty (no header). */
     @Override
     public Uni<DefragmentResponse> defragment(DefragmentRequest request) {
-        return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Defragment"));
+        return Uni.createFrom().item(() -> {
+                    server.defragment();
+                    return DefragmentResponse.getDefaultInstance();
+                })
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override

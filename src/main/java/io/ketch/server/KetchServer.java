@@ -206,6 +206,28 @@ public class KetchServer {
         return store;
     }
 
+    /**
+     * etcd's Defragment: shrinks the backend file to its live data. Runs between applied
+     * entries (writes wait); reads wait for the file's locks. Blocking: call it off the event loop.
+     */
+    public void defragment() {
+        requireRunning();
+        long t0 = System.nanoTime();
+        long before = storage.backend().sizeBytes();
+        pipeline.withApplyPaused(() -> {
+            storage.backend().defragment();
+            return null;
+        });
+        LOG.infof("defragmented the backend: %d -> %d bytes in %d ms", before, storage.backend().sizeBytes(),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private void requireRunning() {
+        if (!ready) {
+            throw EtcdError.STOPPED.exception();
+        }
+    }
+
     /** The alarms raised in the cluster (changed only by the applier). */
     public AlarmStore alarms() {
         return entries.alarms();
