@@ -34,6 +34,10 @@ public final class KetchMain {
             System.exit(Bench.run(Arrays.copyOfRange(args, 1, args.length)));
             return;
         }
+        if (args.length > 0 && args[0].equals("snapshot")) {
+            System.exit(SnapshotCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            return;
+        }
         EtcdFlags.Parsed parsed;
         try {
             parsed = EtcdFlags.parse(args, System.getenv());

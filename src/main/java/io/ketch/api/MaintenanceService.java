@@ -127,8 +127,22 @@ public class MaintenanceService implements Maintenance {
         return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Downgrade"));
     }
 
+    /**
+     * etcd's Snapshot: a consistent copy of the store is written to a temporary file (off the
+     * event loop), then streamed in chunks followed by its SHA-256; the file is deleted when
+     * the stream ends, fails or is cancelled.
+     */
     @Override
     public Multi<SnapshotResponse> snapshot(SnapshotRequest request) {
-        return Multi.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Snapshot"));
+        return Multi.createFrom().resource(() -> {
+                    try {
+                        return new SnapshotChunks(server.exportSnapshot());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, chunks -> Multi.createFrom().iterable(() -> chunks))
+                .withFinalizer(SnapshotChunks::close)
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 }

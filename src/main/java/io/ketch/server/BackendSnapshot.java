@@ -50,6 +50,15 @@ final class BackendSnapshot {
         };
     }
 
+    /** The namespace byte of a bucket in snapshot records. */
+    static byte namespace(String bucket) {
+        int ns = BUCKETS.indexOf(bucket);
+        if (ns < 0) {
+            throw new IllegalStateException("backend bucket " + bucket + " has no snapshot namespace");
+        }
+        return (byte) ns;
+    }
+
     static void load(Backend backend, SnapshotRecord r) {
         int ns = r.namespace();
         if (ns < 0 || ns >= BUCKETS.size()) {

@@ -222,6 +222,20 @@ public class KetchServer {
                 (System.nanoTime() - t0) / 1_000_000);
     }
 
+    /**
+     * A consistent point-in-time copy of the store in a temporary file, for
+     * Maintenance.Snapshot (see {@link SnapshotExport}). Blocking: call it off the event loop,
+     * and close the result to delete the file.
+     */
+    public SnapshotExport exportSnapshot() throws IOException {
+        requireRunning();
+        long t0 = System.nanoTime();
+        SnapshotExport export = SnapshotExport.write(storage.snapDir(), pipeline, storage);
+        LOG.infof("wrote a snapshot for a client: revision %d, index %d, %d bytes in %d ms", export.revision(),
+                export.index(), export.size(), (System.nanoTime() - t0) / 1_000_000);
+        return export;
+    }
+
     private void requireRunning() {
         if (!ready) {
             throw EtcdError.STOPPED.exception();
