@@ -138,6 +138,8 @@ public final class EtcdFlags {
         StringBuilder sb = new StringBuilder();
         sb.append("Usage:\n\n  ketch [flags]\n    Start a Ketch member (an etcd v3 compatible server).\n\n")
                 .append("  ketch --version\n    Show the version of Ketch.\n\n")
+                .append("  ketch snapshot restore <file> [--data-dir ...]\n")
+                .append("    Turn a file saved with `etcdctl snapshot save` into a new member's data dir.\n\n")
                 .append("  ketch -h | --help\n    Show this help.\n\n")
                 .append("Flags (each may also be set as ETCD_<FLAG>, e.g. ETCD_DATA_DIR):\n\n");
         for (Flag f : FLAGS) {

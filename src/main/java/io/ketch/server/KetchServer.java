@@ -76,7 +76,8 @@ public class KetchServer {
         identity = storage.identity(MemberIdentity.fromConfig(config));
         store = storage.store();
         applier = new Applier(store, leaseId -> false);
-        BackendQuota quota = BackendQuota.of(config.quotaBackendBytes(), storage.backend()::sizeBytes);
+        BackendQuota quota = BackendQuota.of(config.quotaBackendBytes(),
+                new SampledSize(storage.backend()::sizeBytes, 1_000_000));
         entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
         noSpace = new NoSpaceAlarm(quota, entries.alarms(), identity.memberId(), this::proposeToLog);
         long applied = storage.replayWal(entries::apply);
