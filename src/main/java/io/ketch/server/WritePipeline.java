@@ -209,7 +209,8 @@ public final class WritePipeline implements AutoCloseable {
     /**
      * Runs a task between two batches, with applying paused: no entry is applied while it
      * runs, so it sees (and may work on) the state at one applied index, e.g. to copy it or
-     * to rebuild the backend file. Runs on the calling thread; keep it short, writes wait.
+     * to rebuild the backend file. Runs on the calling thread; every write waits until it
+     * returns (a defragmentation or a snapshot's pinning step), so do only that here.
      */
     public <T> T withApplyPaused(Supplier<T> task) {
         applyLock.lock();
