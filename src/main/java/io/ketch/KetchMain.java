@@ -34,6 +34,10 @@ public final class KetchMain {
             System.exit(Bench.run(Arrays.copyOfRange(args, 1, args.length)));
             return;
         }
+        if (args.length > 0 && args[0].equals("snapshot")) {
+            System.exit(SnapshotCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
+            return;
+        }
         EtcdFlags.Parsed parsed;
         try {
             parsed = EtcdFlags.parse(args, System.getenv());
@@ -90,6 +94,12 @@ public final class KetchMain {
             if (n <= 0) {
                 throw new IllegalArgumentException("--" + numeric + " must be positive, got " + n);
             }
+        }
+        try {
+            Long.parseLong(v.get("quota-backend-bytes"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid value \"" + v.get("quota-backend-bytes")
+                    + "\" for flag -quota-backend-bytes");
         }
         v.forEach((k, value) -> {
             if (!HANDLED_HERE.contains(k)) {

@@ -1,15 +1,19 @@
 package io.ketch.api;
 
 import io.ketch.KetchMain;
+import io.ketch.pb.etcdserver.AlarmMember;
+import io.ketch.pb.etcdserver.AlarmType;
 import io.ketch.server.KetchServer;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.List;
 
 /**
- * etcd's plain-HTTP endpoints on the client port: {@code /health} (etcd's JSON),
+ * etcd's plain-HTTP endpoints on the client port: {@code /health} (etcd's JSON; false while
+ * an alarm is raised, as etcd, unless {@code ?exclude=NOSPACE} etc. names it),
  * {@code /livez} and {@code /readyz} (etcd 3.5's "ok" probes) and {@code /version}.
  * and {@code /metrics} from Micrometer's Prometheus registry.
  */
@@ -26,10 +30,22 @@ public class HttpEndpoints {
     void routes(@Observes Router router) {
         // Content types and bodies byte for byte as etcd's etcdhttp package writes them.
         router.get("/health").handler(rc -> {
-            boolean ok = server.ready();
-            rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", TEXT)
-                    .end(ok ? "{\"health\":\"true\",\"reason\":\"\"}"
-                            : "{\"health\":\"false\",\"reason\":\"ketch: member is not serving\"}");
+            String reason = null;
+            if (!server.ready()) {
+                reason = "ketch: member is not serving";
+            } else {
+                // as etcd: a raised alarm makes the member unhealthy unless ?exclude=<ALARM> names it
+                List<String> excluded = rc.queryParam("exclude");
+                for (AlarmMember m : server.alarms().get(AlarmType.NONE)) {
+                    if (!excluded.contains(m.getAlarm().name())) {
+                        reason = "ALARM " + m.getAlarm().name();
+                        break;
+                    }
+                }
+            }
+            rc.response().setStatusCode(reason == null ? 200 : 503).putHeader("Content-Type", TEXT)
+                    .end(reason == null ? "{\"health\":\"true\",\"reason\":\"\"}"
+                            : "{\"health\":\"false\",\"reason\":\"" + reason + "\"}");
         });
         router.get("/livez").handler(rc -> rc.response().putHeader("Content-Type", TEXT)
                 .putHeader("X-Content-Type-Options", "nosniff").end("ok\n"));

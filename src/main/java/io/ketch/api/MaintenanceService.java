@@ -1,7 +1,12 @@
 package io.ketch.api;
 
 import io.ketch.KetchMain;
+import io.ketch.alarm.AlarmStore;
 import io.ketch.mvcc.HashResult;
+import io.ketch.pb.etcdserver.AlarmMember;
+import io.ketch.pb.etcdserver.AlarmType;
+import io.ketch.pb.internal.InternalRequest;
+import java.util.concurrent.CompletableFuture;
 import io.ketch.pb.etcdserver.AlarmRequest;
 import io.ketch.pb.etcdserver.AlarmResponse;
 import io.ketch.pb.etcdserver.DefragmentRequest;
@@ -23,6 +28,7 @@ import io.ketch.server.KetchServer;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.inject.Inject;
 
 /** etcd's Maintenance service: what is built so far answers with true figures, the rest UNIMPLEMENTED. */
@@ -31,48 +37,79 @@ public class MaintenanceService implements Maintenance {
     @Inject
     KetchServer server;
 
+    /**
+     * etcd's Status: every field etcd 3.5 fills. A single member is its own leader, so the
+     * only errors are the raised alarms, each in etcd's text form.
+     */
     @Override
     public Uni<StatusResponse> status(StatusRequest request) {
-        return Uni.createFrom().item(() -> StatusResponse.newBuilder()
-                .setHeader(server.header())
-                .setVersion(KetchMain.ETCD_API_VERSION)
-                .setDbSize(server.backend().sizeBytes())
-                .setDbSizeInUse(server.backend().sizeInUseBytes())
-                .setLeader(server.leader())
-                .setRaftIndex(server.raftIndex())
-                .setRaftTerm(server.raftTerm())
-                .setRaftAppliedIndex(server.appliedIndex())
-                .setIsLearner(false)
-                .build());
+        return Uni.createFrom().item(() -> {
+            StatusResponse.Builder b = StatusResponse.newBuilder()
+                    .setHeader(server.header())
+                    .setVersion(KetchMain.ETCD_API_VERSION)
+                    .setDbSize(server.backend().sizeBytes())
+                    .setDbSizeInUse(server.backend().sizeInUseBytes())
+                    .setLeader(server.leader())
+                    .setRaftIndex(server.raftIndex())
+                    .setRaftTerm(server.raftTerm())
+                    .setRaftAppliedIndex(server.appliedIndex())
+                    .setIsLearner(false);
+            for (AlarmMember m : server.alarms().get(AlarmType.NONE)) {
+                b.addErrors(AlarmStore.describe(m));
+            }
+            return b.build();
+        });
     }
 
+    /** etcd's HashKV; it scans the key bucket, so it runs off the event loop. */
     @Override
     public Uni<HashKVResponse> hashKV(HashKVRequest request) {
-        try {
-            HashResult h = server.store().hashByRev(request.getRevision());
-            return Uni.createFrom().item(HashKVResponse.newBuilder()
-                    .setHeader(server.header(h.currentRevision()))
-                    .setHash(h.hash())
-                    .setCompactRevision(h.compactRevision())
-                    .setHashRevision(h.hashRevision())
-                    .build());
-        } catch (RuntimeException e) {
-            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
-        }
+        return Uni.createFrom().item(() -> {
+                    HashResult h = server.store().hashByRev(request.getRevision());
+                    return HashKVResponse.newBuilder()
+                            .setHeader(server.header(h.currentRevision()))
+                            .setHash(h.hash())
+                            .setCompactRevision(h.compactRevision())
+                            .setHashRevision(h.hashRevision())
+                            .build();
+                })
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
-    /** No alarm can be raised yet (the space quota arrives with the Maintenance issue), so the list is truly empty. */
+    /**
+     * etcd's Alarm. GET lists the raised alarms (of one type, or all for NONE) from the
+     * applied state; ACTIVATE and DEACTIVATE change state, so they go through the log. The
+     * header is filled as etcd 3.5 fills it (etcd 3.4 sent none).
+     */
     @Override
     public Uni<AlarmResponse> alarm(AlarmRequest request) {
         if (request.getAction() == AlarmRequest.AlarmAction.GET) {
-            return Uni.createFrom().item(AlarmResponse.newBuilder().setHeader(server.header()).build());
+            return Uni.createFrom().item(() -> AlarmResponse.newBuilder()
+                    .setHeader(server.header())
+                    .addAllAlarms(server.alarms().get(request.getAlarm()))
+                    .build());
         }
-        return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Alarm " + request.getAction()));
+        CompletableFuture<Object> f;
+        try {
+            f = server.propose(InternalRequest.newBuilder().setAlarm(request));
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+        }
+        return Uni.createFrom().completionStage(f)
+                .onItem().transform(r -> ((AlarmResponse) r).toBuilder().setHeader(server.header()).build())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
+    /** etcd's Defragment; like etcd, the answer is empty (no header). */
     @Override
     public Uni<DefragmentResponse> defragment(DefragmentRequest request) {
-        return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Defragment"));
+        return Uni.createFrom().item(() -> {
+                    server.defragment();
+                    return DefragmentResponse.getDefaultInstance();
+                })
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override
@@ -90,8 +127,22 @@ public class MaintenanceService implements Maintenance {
         return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Downgrade"));
     }
 
+    /**
+     * etcd's Snapshot: a consistent copy of the store is written to a temporary file (off the
+     * event loop), then streamed in chunks followed by its SHA-256; the file is deleted when
+     * the stream ends, fails or is cancelled.
+     */
     @Override
     public Multi<SnapshotResponse> snapshot(SnapshotRequest request) {
-        return Multi.createFrom().failure(GrpcErrors.unimplemented("Maintenance.Snapshot"));
+        return Multi.createFrom().resource(() -> {
+                    try {
+                        return new SnapshotChunks(server.exportSnapshot());
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, chunks -> Multi.createFrom().iterable(() -> chunks))
+                .withFinalizer(SnapshotChunks::close)
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 }

@@ -284,6 +284,31 @@ public final class Backend implements AutoCloseable {
         return sizeBytes();
     }
 
+    // ---- defragmentation ----
+
+    /**
+     * Shrinks the file to its live records (etcd's defrag), with MapDB 3.1's
+     * {@code StoreDirect.compact()}: it copies every live record into an in-memory store
+     * (so it needs heap for the live data), writes them back from the start of the file under
+     * the same record ids, and truncates the file. Every bucket, record and the consistent
+     * index stay as they were, and the open maps stay valid (they refer to record ids).
+     *
+     * <p>MapDB holds all its locks meanwhile, so other threads' reads and writes wait until it
+     * is done. A crash in the middle leaves a damaged file, but never a clean-close marker, so
+     * the next start rebuilds the file from the snapshot files and the WAL as after any crash.
+     */
+    public synchronized void defragment() {
+        if (closed) {
+            throw new IllegalStateException("backend " + file + " is closed");
+        }
+        flushConsistentIndex();
+        db.commit();
+        if (db.getStore() instanceof StoreDirect sd) {
+            sd.compact();
+            db.commit();
+        }
+    }
+
     // ---- lifecycle ----
 
     /** Writes the consistent index and flushes MapDB to disk (optional; close() does it). */

@@ -758,6 +758,60 @@ public final class MvccStore {
         }
     }
 
+    /**
+     * Pins the key bucket at the current revision for a point-in-time copy: until the pin is
+     * closed, compactions wait (writes go on, above the pinned revision), so every record at
+     * or below it stays exactly as it is. Take it while the applier is paused if the other
+     * buckets are copied too, so that all of them describe the same applied entry. Close it
+     * on the thread that took it; a compaction requested meanwhile waits for the close.
+     */
+    public ExportPin pinForExport() {
+        return new ExportPin();
+    }
+
+    /** See {@link #pinForExport()}. */
+    public final class ExportPin implements AutoCloseable {
+        private final long rev;
+        private final long compactRev;
+        private boolean closed;
+
+        private ExportPin() {
+            scanLock.readLock().lock();
+            indexLock.readLock().lock();
+            try {
+                rev = currentRev;
+                compactRev = compactMainRev;
+            } finally {
+                indexLock.readLock().unlock();
+            }
+        }
+
+        /** The pinned revision: the copy holds everything up to it and nothing after. */
+        public long revision() {
+            return rev;
+        }
+
+        public long compactRevision() {
+            return compactRev;
+        }
+
+        /** The key bucket's records with revision main <= {@link #revision()}, in key order. */
+        public Iterator<Map.Entry<byte[], byte[]>> keyRecords() {
+            if (closed) {
+                throw new IllegalStateException("export pin is closed");
+            }
+            return backend.iterator(Backend.KEY_BUCKET, new byte[0], Revision.toBytes(rev + 1, 0, false));
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                scanLock.readLock().unlock();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ restore
 
     /** etcd's restore: rebuilds the index by scanning the key bucket in revision order. */

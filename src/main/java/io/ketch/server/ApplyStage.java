@@ -10,6 +10,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -51,6 +53,8 @@ final class ApplyStage implements AutoCloseable {
     private final AtomicInteger handedOff = new AtomicInteger();
     private final AtomicLong appliedIndex;
     private final Thread thread = new Thread(this::loop, "ketch-apply");
+    /** Held while a batch is applied; {@link #withApplyPaused} holds it to run between batches. */
+    private final ReentrantLock applyLock = new ReentrantLock();
     private volatile Throwable failure;
 
     ApplyStage(EntryApplier applier, PendingRequests pending, AfterApply afterApply, ServerMetrics metrics,
@@ -105,7 +109,31 @@ final class ApplyStage implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a task between two batches, with applying paused: no entry is applied while it
+     * runs, so it sees (and may work on) the state at one applied index, e.g. to copy it or to
+     * rebuild the backend file. Runs on the calling thread; every write waits until it returns,
+     * so do only that here.
+     */
+    <T> T withApplyPaused(Supplier<T> task) {
+        applyLock.lock();
+        try {
+            return task.get();
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
     private void applyAll(List<Entry> entries) {
+        applyLock.lock();
+        try {
+            applyAllLocked(entries);
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    private void applyAllLocked(List<Entry> entries) {
         long term = 0;
         for (Entry e : entries) {
             if (e.getType() == EntryType.NORMAL && !e.getData().isEmpty()) {

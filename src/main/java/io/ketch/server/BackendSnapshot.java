@@ -1,5 +1,6 @@
 package io.ketch.server;
 
+import io.ketch.alarm.AlarmStore;
 import io.ketch.mvcc.Backend;
 import io.ketch.snap.SnapshotRecord;
 import java.util.Iterator;
@@ -13,7 +14,8 @@ import java.util.NoSuchElementException;
  * may only ever grow at its end.
  */
 final class BackendSnapshot {
-    static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET);
+    static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET,
+            AlarmStore.BUCKET);
 
     private BackendSnapshot() {}
 
@@ -46,6 +48,15 @@ final class BackendSnapshot {
                 return new SnapshotRecord((byte) bucket, e.getKey(), e.getValue());
             }
         };
+    }
+
+    /** The namespace byte of a bucket in snapshot records. */
+    static byte namespace(String bucket) {
+        int ns = BUCKETS.indexOf(bucket);
+        if (ns < 0) {
+            throw new IllegalStateException("backend bucket " + bucket + " has no snapshot namespace");
+        }
+        return (byte) ns;
     }
 
     static void load(Backend backend, SnapshotRecord r) {

@@ -44,6 +44,8 @@ public final class EtcdFlags {
             new Flag("max-request-bytes", "1572864", false,
                     "Maximum client request size in bytes the server will accept."),
             new Flag("max-txn-ops", "128", false, "Maximum number of operations permitted in a transaction."),
+            new Flag("quota-backend-bytes", "0", false,
+                    "Raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB; negative disables)."),
             new Flag("logger", "zap", false, "Accepted for compatibility ('zap' or 'capnslog'); Ketch logs through JBoss Logging."),
             new Flag("log-level", "info", false, "Configures log level: debug, info, warn, error, panic, or fatal."),
             new Flag("log-outputs", "default", false, "Accepted for compatibility; logs go to stderr."),
@@ -144,6 +146,8 @@ public final class EtcdFlags {
         StringBuilder sb = new StringBuilder();
         sb.append("Usage:\n\n  ketch [flags]\n    Start a Ketch member (an etcd v3 compatible server).\n\n")
                 .append("  ketch --version\n    Show the version of Ketch.\n\n")
+                .append("  ketch snapshot restore <file> [--data-dir ...]\n")
+                .append("    Turn a file saved with `etcdctl snapshot save` into a new member's data dir.\n\n")
                 .append("  ketch -h | --help\n    Show this help.\n\n")
                 .append("Flags (each may also be set as ETCD_<FLAG>, e.g. ETCD_DATA_DIR):\n\n");
         for (Flag f : FLAGS) {

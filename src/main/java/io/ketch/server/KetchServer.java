@@ -1,10 +1,14 @@
 package io.ketch.server;
 
+import io.ketch.alarm.AlarmStore;
 import io.ketch.apply.Applier;
+import io.ketch.apply.BackendQuota;
+import io.ketch.apply.CappingApplier;
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
+import io.ketch.pb.etcdserver.AlarmType;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
 import io.ketch.pb.etcdserver.ResponseHeader;
@@ -51,6 +55,9 @@ public class KetchServer {
     private MemberStorage storage;
     private MvccStore store;
     private Applier applier;
+    /** The applier chain's entry point: alarms, capped writes, then the KV applier. */
+    private CappingApplier entries;
+    private NoSpaceAlarm noSpace;
     private final PendingRequests pending = new PendingRequests();
     private ApplyStage applyStage;
     private RaftNode raft;
@@ -74,6 +81,10 @@ public class KetchServer {
         identity = storage.identity(MemberIdentity.fromConfig(config));
         store = storage.store();
         applier = new Applier(store, leaseId -> false);
+        BackendQuota quota = BackendQuota.of(config.quotaBackendBytes(),
+                new SampledSize(storage.backend()::sizeBytes, 1_000_000));
+        entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
+        noSpace = new NoSpaceAlarm(quota, entries.alarms(), identity.memberId(), this::proposeToLog);
         ServerMetrics metrics = new ServerMetrics(registry);
 
         // A single member is the only voter; membership changes arrive with multi-member clusters.
@@ -86,7 +97,7 @@ public class KetchServer {
                 .randomSeed(identity.memberId()).build(), log);
 
         SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
-        applyStage = new ApplyStage(applier::apply, pending, snapshots::maybeSnapshot, metrics, applied);
+        applyStage = new ApplyStage(entries::apply, pending, snapshots::maybeSnapshot, metrics, applied);
         raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
                 metrics::walFsync);
         snapshots.attach(raft);
@@ -164,6 +175,17 @@ public class KetchServer {
         if (!ready()) {
             return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
         }
+        if (!noSpace.fits(request.build())) {
+            return noSpace.refuse();
+        }
+        return noSpace.afterApply(proposeToLog(request));
+    }
+
+    /** Proposes without the space check (alarms themselves, and requests already checked). */
+    private CompletableFuture<Object> proposeToLog(InternalRequest.Builder request) {
+        if (!ready()) {
+            return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+        }
         if (raft.commitIndex() - applyStage.appliedIndex() > MAX_APPLY_LAG) {
             return CompletableFuture.failedFuture(EtcdError.TOO_MANY_REQUESTS.exception());
         }
@@ -196,6 +218,50 @@ public class KetchServer {
         if (!ready) {
             throw EtcdError.STOPPED.exception();
         }
+        if (entries.alarms().isActive(AlarmType.CORRUPT)) {
+            throw EtcdError.CORRUPT.exception(); // etcd's applierV3Corrupt refuses reads too
+        }
+    }
+
+    /**
+     * etcd's Defragment: shrinks the backend file to its live data. Runs between applied
+     * entries (writes wait); reads wait for the file's locks. Blocking: call it off the event loop.
+     */
+    public void defragment() {
+        requireRunning();
+        long t0 = System.nanoTime();
+        long before = storage.backend().sizeBytes();
+        applyStage.withApplyPaused(() -> {
+            storage.backend().defragment();
+            return null;
+        });
+        LOG.infof("defragmented the backend: %d -> %d bytes in %d ms", before, storage.backend().sizeBytes(),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * A consistent point-in-time copy of the store in a temporary file, for
+     * Maintenance.Snapshot (see {@link SnapshotExport}). Blocking: call it off the event loop,
+     * and close the result to delete the file.
+     */
+    public SnapshotExport exportSnapshot() throws IOException {
+        requireRunning();
+        long t0 = System.nanoTime();
+        SnapshotExport export = SnapshotExport.write(storage.snapDir(), applyStage, storage);
+        LOG.infof("wrote a snapshot for a client: revision %d, index %d, %d bytes in %d ms", export.revision(),
+                export.index(), export.size(), (System.nanoTime() - t0) / 1_000_000);
+        return export;
+    }
+
+    private void requireRunning() {
+        if (!ready) {
+            throw EtcdError.STOPPED.exception();
+        }
+    }
+
+    /** The alarms raised in the cluster (changed only by the applier). */
+    public AlarmStore alarms() {
+        return entries.alarms();
     }
 
     /** A response header for this member at the given revision. */

@@ -108,6 +108,11 @@ public final class MemberStorage implements AutoCloseable {
         return wal;
     }
 
+    /** {@code member/snap}: snapshot files, and temporary files that a restart deletes. */
+    public Path snapDir() {
+        return memberDir.resolve("snap");
+    }
+
     public Snapshotter snapshotter() {
         return snapshotter;
     }

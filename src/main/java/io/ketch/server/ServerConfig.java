@@ -54,4 +54,8 @@ public interface ServerConfig {
 
     @WithDefault("128")
     int maxTxnOps();
+
+    /** Backend space quota in bytes: 0 means etcd's default (2 GiB), negative disables it. */
+    @WithDefault("0")
+    long quotaBackendBytes();
 }

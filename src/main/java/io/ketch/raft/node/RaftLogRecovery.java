@@ -42,6 +42,11 @@ public final class RaftLogRecovery {
         }
         if (!replay.hardState().equals(HardState.EMPTY)) {
             storage.setHardState(WalCodec.fromWal(replay.hardState()));
+        } else if (replay.snapshot().index() > 0) {
+            // A data dir made by `ketch snapshot restore` holds only a snapshot marker: a
+            // snapshot is committed by definition, so start from its term and index.
+            storage.setHardState(io.ketch.pb.raft.HardState.newBuilder().setTerm(replay.snapshot().term())
+                    .setCommit(replay.snapshot().index()).build());
         }
         if (!replay.entries().isEmpty()) {
             storage.append(WalCodec.fromWal(replay.entries()));
