@@ -1,5 +1,6 @@
 package io.ketch.server;
 
+import io.ketch.lease.LeaseBucket;
 import io.ketch.mvcc.Backend;
 import io.ketch.snap.SnapshotRecord;
 import java.util.Iterator;
@@ -13,7 +14,7 @@ import java.util.NoSuchElementException;
  * may only ever grow at its end.
  */
 final class BackendSnapshot {
-    static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET);
+    static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET, LeaseBucket.NAME);
 
     private BackendSnapshot() {}
 

@@ -4,6 +4,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.ketch.apply.Applier;
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
+import io.ketch.lease.LeaseIdGenerator;
+import io.ketch.lease.Lessor;
+import io.ketch.lease.LessorRecovery;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
 import io.ketch.pb.etcdserver.RangeRequest;
@@ -25,6 +28,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
@@ -48,6 +52,9 @@ public class KetchServer {
     private Applier applier;
     private WritePipeline pipeline;
     private SnapshotPolicy snapshots;
+    private Lessor lessor;
+    private LeaseIdGenerator leaseIds;
+    private LeaseExpiryLoop leaseExpiry;
     private final AtomicLong nextRequestId = new AtomicLong(System.nanoTime());
     private volatile boolean ready;
 
@@ -69,7 +76,11 @@ public class KetchServer {
         storage = MemberStorage.open(dataDir, config.walDir().filter(s -> !s.isBlank()).map(Path::of));
         identity = storage.identity(MemberIdentity.fromConfig(config));
         store = storage.store();
-        applier = new Applier(store, leaseId -> false);
+        // the lessor is rebuilt before the WAL replay, which applies grants, revokes and puts with leases
+        lessor = new Lessor(System::nanoTime, Lessor.minTtlSeconds(config.heartbeatInterval(), config.electionTimeout()),
+                TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
+        LessorRecovery.recover(storage.backend(), store, lessor);
+        applier = new Applier(store, lessor);
         long applied = storage.replayWal(applier);
         ServerMetrics metrics = new ServerMetrics(registry);
         snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
@@ -77,7 +88,13 @@ public class KetchServer {
         snapshots.attach(pipeline);
         registerGauges(metrics);
         pipeline.start();
+        // a single member is the leader from the start: the leases' clocks start now with
+        // their full TTL plus an election timeout (etcd's Promote), so none dies early
+        lessor.promote(TimeUnit.MILLISECONDS.toNanos(config.electionTimeout()));
+        leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
+        leaseExpiry = new LeaseExpiryLoop(lessor, this::propose);
         ready = true;
+        leaseExpiry.start();
         LOG.infof("ketch member %s (%s) of cluster %s ready at revision %d, applied index %d, in %d ms",
                 identity.name(), MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(identity.clusterId()),
                 store.currentRevision(), applied, (System.nanoTime() - t0) / 1_000_000);
@@ -112,6 +129,7 @@ public class KetchServer {
         }
         ready = false;
         try {
+            leaseExpiry.close();
             pipeline.close();
             storage.close();
             LOG.info("ketch member closed cleanly");
@@ -201,6 +219,30 @@ public class KetchServer {
 
     public ServerConfig config() {
         return config;
+    }
+
+    /** The leases; read and renewed by the Lease service, changed only by the applier. */
+    public Lessor lessor() {
+        return lessor;
+    }
+
+    /** A fresh server-chosen lease ID (chosen before proposing, carried in the entry). */
+    public long nextLeaseId() {
+        return leaseIds.next();
+    }
+
+    /**
+     * Proposes the revocation of every lease past its deadline now instead of at the expiry
+     * loop's next pass (tests); the future completes when those revokes are applied.
+     */
+    public CompletableFuture<Void> revokeExpiredLeasesNow() {
+        return CompletableFuture.allOf(leaseExpiry.revokeExpired().toArray(CompletableFuture[]::new))
+                .exceptionally(e -> null);
+    }
+
+    /** etcd's ReqTimeout(): 5 s plus two election timeouts. */
+    long requestTimeoutMs() {
+        return 5000 + 2 * config.electionTimeout();
     }
 
     static InternalRequest parse(WalEntry e) {
