@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
+import io.ketch.lease.Lessor;
 import io.ketch.mvcc.DeleteResult;
 import io.ketch.mvcc.KvView;
 import io.ketch.mvcc.MvccStore;
@@ -48,10 +49,21 @@ public final class Applier {
 
     private final MvccStore store;
     private final LeaseLookup leases;
+    /** Applies lease grants/revokes and follows key attachments; null for a KV-only applier. */
+    private final LeaseApplier leaseApplier;
 
+    /** A KV-only applier: leases are looked up, never granted (tests of the KV semantics). */
     public Applier(MvccStore store, LeaseLookup leases) {
         this.store = store;
         this.leases = leases;
+        this.leaseApplier = null;
+    }
+
+    /** The member's applier: leases live in the lessor and the backend's lease bucket. */
+    public Applier(MvccStore store, Lessor lessor) {
+        this.store = store;
+        this.leaseApplier = new LeaseApplier(store, lessor);
+        this.leases = leaseApplier;
     }
 
     public MvccStore store() {
@@ -76,6 +88,10 @@ public final class Applier {
                 return applyTxn(raftIndex, raftTerm, req.getTxn());
             case COMPACTION:
                 return applyCompaction(raftIndex, raftTerm, req.getCompaction());
+            case LEASE_GRANT:
+                return leaseApplier().grant(raftIndex, raftTerm, req.getLeaseGrant());
+            case LEASE_REVOKE:
+                return leaseApplier().revoke(raftIndex, raftTerm, req.getLeaseRevoke());
             default:
                 store.setConsistentIndex(raftIndex, raftTerm);
                 return null;
@@ -95,7 +111,7 @@ public final class Applier {
             txn.abort();
             throw e;
         }
-        txn.end();
+        end(txn);
         return resp;
     }
 
@@ -108,8 +124,24 @@ public final class Applier {
             txn.abort();
             throw e;
         }
-        txn.end();
+        end(txn);
         return resp;
+    }
+
+    /** Commits a write txn, then moves the keys it wrote or deleted between leases. */
+    private long end(MvccStore.WriteTxn txn) {
+        long rev = txn.end();
+        if (leaseApplier != null) {
+            leaseApplier.committed(txn);
+        }
+        return rev;
+    }
+
+    private LeaseApplier leaseApplier() {
+        if (leaseApplier == null) {
+            throw new IllegalStateException("a KV-only applier cannot apply lease requests");
+        }
+        return leaseApplier;
     }
 
     private CompactionResponse applyCompaction(long raftIndex, long raftTerm, CompactionRequest c) {
@@ -335,7 +367,7 @@ public final class Applier {
             txn.abort();
             throw e;
         }
-        long rev = txn.end();
+        long rev = end(txn);
         resp.setHeader(header(rev));
         return resp.build();
     }

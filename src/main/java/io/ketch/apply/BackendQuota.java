@@ -53,11 +53,13 @@ public final class BackendQuota {
         return backendBytes.getAsLong() + cost < maxBytes;
     }
 
-    /** etcd's charge for a request: puts and txns with puts cost, everything else is free. */
+    /** etcd's charge for a request: puts, txns with puts and lease grants cost, everything else is free. */
     public static long cost(InternalRequest request) {
         switch (request.getRequestCase()) {
             case PUT:
                 return costPut(request.getPut());
+            case LEASE_GRANT:
+                return LEASE_OVERHEAD;
             case TXN:
                 return costTxn(request.getTxn());
             default:

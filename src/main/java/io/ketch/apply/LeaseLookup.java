@@ -1,6 +1,6 @@
 package io.ketch.apply;
 
-/** Tells the applier whether a lease exists (the lease package answers; for now: none do). */
+/** Tells the applier whether a lease exists (the member's applier asks its lessor; tests may fix the answer). */
 @FunctionalInterface
 public interface LeaseLookup {
 

@@ -67,6 +67,8 @@ public final class Bench {
                 Measures an etcd v3 gRPC endpoint (Ketch or etcd) with concurrent clients.
                   put      one Put per request; sequential keys, or random ones with --key-space
                   range    one single-key Range per request; the keys are written first
+                  lease-grant      one LeaseGrant per request (TTL 1 h, server-chosen IDs)
+                  lease-keepalive  one keepalive per request, each client on its own lease and stream
 
                 Options:
                   --endpoints H:P[,H:P]  endpoints; connections are spread over them (default 127.0.0.1:2379)

@@ -13,6 +13,8 @@ final class Workloads {
     static {
         BY_NAME.put("put", PutWorkload::from);
         BY_NAME.put("range", RangeWorkload::from);
+        BY_NAME.put("lease-grant", LeaseGrantWorkload::from);
+        BY_NAME.put("lease-keepalive", LeaseKeepAliveWorkload::from);
     }
 
     private Workloads() {

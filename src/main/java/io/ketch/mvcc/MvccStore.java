@@ -65,6 +65,16 @@ public final class MvccStore {
         void committed(long revision, List<Event> events);
     }
 
+    /** Receives the changes of a write transaction (see {@link WriteTxn#forEachChange}). */
+    @FunctionalInterface
+    public interface ChangeVisitor {
+        /**
+         * @param kv      the KeyValue written; for a deletion it holds only the key
+         * @param deleted true for a deletion
+         */
+        void visit(KeyValue kv, boolean deleted);
+    }
+
     private final Backend backend;
     private final TreeIndex index = new TreeIndex();
     /** Guards the index structure and the (currentRev, compactMainRev) pair. */
@@ -587,6 +597,16 @@ public final class MvccStore {
                 backend.setConsistentIndex(raftIndex, raftTerm);
             } finally {
                 writerLock.unlock();
+            }
+        }
+
+        /**
+         * Visits the txn's changes in order: after {@link #end()} the committed ones, after
+         * {@link #abort()} none. (The lessor follows which keys hold which lease this way.)
+         */
+        public void forEachChange(ChangeVisitor visitor) {
+            for (Change c : changes) {
+                visitor.visit(c.kv(), c.tombstone());
             }
         }
 

@@ -1,6 +1,7 @@
 package io.ketch.server;
 
 import io.ketch.alarm.AlarmStore;
+import io.ketch.lease.LeaseBucket;
 import io.ketch.mvcc.Backend;
 import io.ketch.snap.SnapshotRecord;
 import java.util.Iterator;
@@ -15,7 +16,7 @@ import java.util.NoSuchElementException;
  */
 final class BackendSnapshot {
     static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET,
-            AlarmStore.BUCKET);
+            AlarmStore.BUCKET, LeaseBucket.NAME);
 
     private BackendSnapshot() {}
 

@@ -8,6 +8,9 @@ import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
+import io.ketch.lease.LeaseIdGenerator;
+import io.ketch.lease.Lessor;
+import io.ketch.lease.LessorRecovery;
 import io.ketch.pb.etcdserver.AlarmType;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
@@ -31,6 +34,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.jboss.logging.Logger;
 
@@ -58,6 +62,9 @@ public class KetchServer {
     /** The applier chain's entry point: alarms, capped writes, then the KV applier. */
     private CappingApplier entries;
     private NoSpaceAlarm noSpace;
+    private Lessor lessor;
+    private LeaseIdGenerator leaseIds;
+    private LeaseExpiryLoop leaseExpiry;
     private final PendingRequests pending = new PendingRequests();
     private ApplyStage applyStage;
     private RaftNode raft;
@@ -80,7 +87,12 @@ public class KetchServer {
         storage = MemberStorage.open(Path.of(config.dataDir()), config.walDir().filter(s -> !s.isBlank()).map(Path::of));
         identity = storage.identity(MemberIdentity.fromConfig(config));
         store = storage.store();
-        applier = new Applier(store, leaseId -> false);
+        // The lessor is rebuilt before Raft re-delivers committed entries (grants, revokes and
+        // puts with leases) to the applier.
+        lessor = new Lessor(System::nanoTime, Lessor.minTtlSeconds(config.heartbeatInterval(), config.electionTimeout()),
+                TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
+        LessorRecovery.recover(storage.backend(), store, lessor);
+        applier = new Applier(store, lessor);
         BackendQuota quota = BackendQuota.of(config.quotaBackendBytes(),
                 new SampledSize(storage.backend()::sizeBytes, 1_000_000));
         entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
@@ -105,7 +117,13 @@ public class KetchServer {
         applyStage.start();
         raft.start(true);
         awaitLeader();
+        // A single member leads from the start: the leases' clocks start now with their full
+        // TTL plus an election timeout (etcd's Promote), so none dies early after a restart.
+        lessor.promote(TimeUnit.MILLISECONDS.toNanos(config.electionTimeout()));
+        leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
+        leaseExpiry = new LeaseExpiryLoop(lessor, this::propose);
         ready = true;
+        leaseExpiry.start();
         LOG.infof("ketch member %s (%s) of cluster %s ready at revision %d, raft index %d, term %d, in %d ms",
                 identity.name(), MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(identity.clusterId()),
                 store.currentRevision(), raft.lastIndex(), raft.term(), (System.nanoTime() - t0) / 1_000_000);
@@ -152,6 +170,7 @@ public class KetchServer {
         }
         ready = false;
         try {
+            leaseExpiry.close();
             raft.close();
             applyStage.close();
             pending.failAll(EtcdError.STOPPED);
@@ -257,6 +276,30 @@ public class KetchServer {
         if (!ready) {
             throw EtcdError.STOPPED.exception();
         }
+    }
+
+    /** The leases; read and renewed by the Lease service, changed only by the applier. */
+    public Lessor lessor() {
+        return lessor;
+    }
+
+    /** A fresh server-chosen lease ID (chosen before proposing, carried in the entry). */
+    public long nextLeaseId() {
+        return leaseIds.next();
+    }
+
+    /**
+     * Proposes the revocation of every lease past its deadline now instead of at the expiry
+     * loop's next pass (tests); the future completes when those revokes are applied.
+     */
+    public CompletableFuture<Void> revokeExpiredLeasesNow() {
+        return CompletableFuture.allOf(leaseExpiry.revokeExpired().toArray(CompletableFuture[]::new))
+                .exceptionally(e -> null);
+    }
+
+    /** etcd's ReqTimeout(): 5 s plus two election timeouts. */
+    long requestTimeoutMs() {
+        return 5000 + 2 * config.electionTimeout();
     }
 
     /** The alarms raised in the cluster (changed only by the applier). */

@@ -16,9 +16,8 @@ import io.ketch.pb.etcdserver.Compare;
 import io.ketch.pb.etcdserver.DeleteRangeRequest;
 import io.ketch.pb.etcdserver.DeleteRangeResponse;
 import io.ketch.pb.etcdserver.KVGrpc;
-import io.ketch.pb.etcdserver.LeaseGrantRequest;
-import io.ketch.pb.etcdserver.LeaseGrpc;
 import io.ketch.pb.etcdserver.MaintenanceGrpc;
+import io.ketch.pb.etcdserver.MemberAddRequest;
 import io.ketch.pb.etcdserver.MemberListRequest;
 import io.ketch.pb.etcdserver.PutRequest;
 import io.ketch.pb.etcdserver.PutResponse;
@@ -203,8 +202,8 @@ class KvGrpcTest {
     @Test
     void rpcsNotBuiltYetAnswerUnimplementedNamingTheRpc() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-                () -> LeaseGrpc.newBlockingStub(channel).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(5).build()));
+                () -> ClusterGrpc.newBlockingStub(channel).memberAdd(MemberAddRequest.newBuilder().build()));
         assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("LeaseGrant"), e.getStatus().getDescription());
+        assertTrue(e.getStatus().getDescription().contains("MemberAdd"), e.getStatus().getDescription());
     }
 }

@@ -10,6 +10,8 @@ import com.google.protobuf.ByteString;
 
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
+import io.ketch.lease.LessorRecovery;
+import io.ketch.lease.Lessor;
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
 import io.ketch.pb.etcdserver.CompactionRequest;
@@ -38,6 +40,15 @@ final class ApplierHarness implements AutoCloseable {
         backend = Backend.open(file);
         store = MvccStore.open(backend);
         applier = new Applier(store, leases::contains);
+    }
+
+    /** The member's applier: leases granted and revoked through the lessor (the set is unused). */
+    ApplierHarness(Path file, Lessor lessor) {
+        backend = Backend.open(file);
+        store = MvccStore.open(backend);
+        LessorRecovery.recover(backend, store, lessor);
+        applier = new Applier(store, lessor);
+        index = store.consistentIndex();
     }
 
     static ByteString bs(String s) {
