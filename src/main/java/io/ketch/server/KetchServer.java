@@ -241,7 +241,7 @@ public class KetchServer {
     }
 
     /** etcd's ReqTimeout(): 5 s plus two election timeouts. */
-    long requestTimeoutMs() {
+    public long requestTimeoutMs() {
         return 5000 + 2 * config.electionTimeout();
     }
 
