@@ -87,7 +87,7 @@ public class LeaseService implements Lease {
 
     private Uni<Void> waitForRevocation(CompletableFuture<Void> revoked) {
         return Uni.createFrom().completionStage(revoked)
-                .ifNoItem().after(Duration.ofMillis(server.config().electionTimeout() * 2 + 5000))
+                .ifNoItem().after(Duration.ofMillis(server.requestTimeoutMs()))
                 .failWith(() -> GrpcErrors.toStatus(EtcdError.TIMEOUT.exception()));
     }
 

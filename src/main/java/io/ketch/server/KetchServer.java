@@ -288,17 +288,8 @@ public class KetchServer {
         return leaseIds.next();
     }
 
-    /**
-     * Proposes the revocation of every lease past its deadline now instead of at the expiry
-     * loop's next pass (tests); the future completes when those revokes are applied.
-     */
-    public CompletableFuture<Void> revokeExpiredLeasesNow() {
-        return CompletableFuture.allOf(leaseExpiry.revokeExpired().toArray(CompletableFuture[]::new))
-                .exceptionally(e -> null);
-    }
-
     /** etcd's ReqTimeout(): 5 s plus two election timeouts. */
-    long requestTimeoutMs() {
+    public long requestTimeoutMs() {
         return 5000 + 2 * config.electionTimeout();
     }
 

@@ -5,7 +5,6 @@ import io.ketch.errors.EtcdException;
 import io.ketch.lease.Lessor;
 import io.ketch.pb.etcdserver.LeaseRevokeRequest;
 import io.ketch.pb.internal.InternalRequest;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
@@ -56,14 +55,15 @@ final class LeaseExpiryLoop implements AutoCloseable {
         }
     }
 
-    /** One pass: proposes the revocation of every expired lease; returns their futures. */
-    List<CompletableFuture<Object>> revokeExpired() {
-        List<Long> expired = lessor.expired(Lessor.REVOKE_RATE / 2);
-        return expired.stream().map(this::revoke).toList();
+    /** One pass: proposes the revocation of every expired lease (without waiting for them). */
+    void revokeExpired() {
+        for (long id : lessor.expired(Lessor.REVOKE_RATE / 2)) {
+            revoke(id);
+        }
     }
 
-    private CompletableFuture<Object> revoke(long id) {
-        return propose.apply(InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id)))
+    private void revoke(long id) {
+        propose.apply(InternalRequest.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id)))
                 .whenComplete((r, e) -> {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause != null && !(cause instanceof EtcdException ee && ee.error == EtcdError.LEASE_NOT_FOUND)) {

@@ -258,6 +258,21 @@ class LeaseGrpcTest {
         assertEquals(0, new KeepAlive().send(id).getTTL(), "a keepalive after the expiry finds no lease");
     }
 
+    @Test
+    void aKeepAliveJustAfterTheDeadlineNeverResurrectsTheLease() throws Exception {
+        long id = grant(freshId(), 2).getID();
+        put("r", id);
+        // the server's deadline is at most 2 s after the grant's answer; the expiry loop runs
+        // every 500 ms, so a keepalive sent just after it usually finds the lease expired but
+        // not yet revoked: it must then wait for the revoke, never renew
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2050);
+        assertTrue(Poll.until(Duration.ofSeconds(5), () -> System.nanoTime() - deadline >= 0));
+        LeaseKeepAliveResponse r = new KeepAlive().send(id);
+        assertEquals(0, r.getTTL(), "an expired lease is not renewed");
+        assertEquals(-1, ttl(id, false).getTTL(), "answered only once the revoke is applied");
+        assertEquals(0, get("r").getCount());
+    }
+
     /** The first revision after {@code from} at which the key no longer exists. */
     private long firstRevisionWithout(String key, long from) {
         long current = get(key).getHeader().getRevision();
