@@ -44,6 +44,8 @@ public final class EtcdFlags {
             new Flag("max-request-bytes", "1572864", false,
                     "Maximum client request size in bytes the server will accept."),
             new Flag("max-txn-ops", "128", false, "Maximum number of operations permitted in a transaction."),
+            new Flag("experimental-watch-progress-notify-interval", "10m", false,
+                    "Duration of periodical watch progress notification."),
             new Flag("logger", "zap", false, "Accepted for compatibility ('zap' or 'capnslog'); Ketch logs through JBoss Logging."),
             new Flag("log-level", "info", false, "Configures log level: debug, info, warn, error, panic, or fatal."),
             new Flag("log-outputs", "default", false, "Accepted for compatibility; logs go to stderr."),

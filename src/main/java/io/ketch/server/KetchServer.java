@@ -15,6 +15,8 @@ import io.ketch.pb.internal.InternalRequest;
 import io.ketch.snap.Snapshotter;
 import io.ketch.wal.Wal;
 import io.ketch.wal.WalEntry;
+import io.ketch.watch.WatchConfig;
+import io.ketch.watch.WatchableStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -48,6 +50,7 @@ public class KetchServer {
     private Applier applier;
     private WritePipeline pipeline;
     private SnapshotPolicy snapshots;
+    private WatchableStore watchable;
     private final AtomicLong nextRequestId = new AtomicLong(System.nanoTime());
     private volatile boolean ready;
 
@@ -72,6 +75,8 @@ public class KetchServer {
         applier = new Applier(store, leaseId -> false);
         long applied = storage.replayWal(applier);
         ServerMetrics metrics = new ServerMetrics(registry);
+        // watchers start from the recovered revision: attach before the pipeline applies anything new
+        watchable = WatchableStore.start(store, watchConfig(), this::header);
         snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
         pipeline = new WritePipeline(storage.wal(), applied, this::applyEntry, snapshots::maybeSnapshot, metrics);
         snapshots.attach(pipeline);
@@ -87,6 +92,24 @@ public class KetchServer {
         return applier.apply(index, term, request);
     }
 
+    /**
+     * etcd's watch settings from the flags: the progress interval (0 or less keeps etcd's 10
+     * minutes; below 100 ms is raised to 100 ms, as etcd does) and the fragment size (the max
+     * request size plus gRPC's 512 KiB allowance).
+     */
+    private WatchConfig watchConfig() {
+        WatchConfig defaults = WatchConfig.defaults();
+        java.time.Duration interval = GoDuration.parse(config.experimentalWatchProgressNotifyInterval());
+        if (interval.isNegative() || interval.isZero()) {
+            interval = defaults.progressInterval();
+        } else if (interval.compareTo(WatchConfig.MIN_PROGRESS_INTERVAL) < 0) {
+            LOG.warnf("adjusting watch progress notify interval to minimum period %s", WatchConfig.MIN_PROGRESS_INTERVAL);
+            interval = WatchConfig.MIN_PROGRESS_INTERVAL;
+        }
+        return defaults.withProgressInterval(interval, true)
+                .withMaxResponseBytes(config.maxRequestBytes() + 512 * 1024);
+    }
+
     private void registerGauges(ServerMetrics m) {
         m.gauge("etcd.server.has.leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
                 () -> ready ? 1 : 0);
@@ -100,6 +123,11 @@ public class KetchServer {
                 () -> store.currentRevision());
         m.gauge("etcd.debugging.mvcc.compact.revision", "The revision of the last compaction in store.",
                 () -> store.compactedRevision());
+        m.gauge("etcd.debugging.mvcc.watch.stream.total", "Total number of watch streams.",
+                () -> watchable.streamCount());
+        m.gauge("etcd.debugging.mvcc.watcher.total", "Total number of watchers.", () -> watchable.watcherCount());
+        m.gauge("etcd.debugging.mvcc.slow.watcher.total", "Total number of unsynced slow watchers.",
+                () -> watchable.slowWatcherCount());
         m.gauge("etcd.server.proposals.committed.total", "The total number of consensus proposals committed.",
                 () -> pipeline.lastIndex());
         m.gauge("etcd.server.proposals.pending", "The current number of pending proposals to commit.",
@@ -113,6 +141,7 @@ public class KetchServer {
         ready = false;
         try {
             pipeline.close();
+            watchable.close();
             storage.close();
             LOG.info("ketch member closed cleanly");
         } catch (IOException | InterruptedException e) {
@@ -197,6 +226,11 @@ public class KetchServer {
 
     public long raftTerm() {
         return WritePipeline.SINGLE_MEMBER_TERM;
+    }
+
+    /** The watch machinery of the store; open client streams on it. */
+    public WatchableStore watchable() {
+        return watchable;
     }
 
     public ServerConfig config() {

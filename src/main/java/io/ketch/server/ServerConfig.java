@@ -54,4 +54,8 @@ public interface ServerConfig {
 
     @WithDefault("128")
     int maxTxnOps();
+
+    /** Go duration; etcd 3.4's --experimental-watch-progress-notify-interval. */
+    @WithDefault("10m")
+    String experimentalWatchProgressNotifyInterval();
 }
