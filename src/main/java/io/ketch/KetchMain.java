@@ -2,6 +2,7 @@ package io.ketch;
 
 import io.ketch.bench.Bench;
 import io.ketch.server.EtcdFlags;
+import io.ketch.server.GoDuration;
 import io.ketch.server.MemberIdentity;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -100,6 +101,13 @@ public final class KetchMain {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("invalid value \"" + v.get("quota-backend-bytes")
                     + "\" for flag -quota-backend-bytes");
+        }
+        String interval = v.get("experimental-watch-progress-notify-interval");
+        try {
+            GoDuration.parse(interval);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IllegalArgumentException("invalid value \"" + interval
+                    + "\" for flag -experimental-watch-progress-notify-interval: parse error");
         }
         v.forEach((k, value) -> {
             if (!HANDLED_HERE.contains(k)) {

@@ -17,8 +17,6 @@ import io.ketch.pb.internal.InternalRequest;
 import io.ketch.server.KetchServer;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.util.concurrent.CompletableFuture;
 
@@ -88,13 +86,8 @@ public class KvService implements KV {
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(GrpcErrors.toStatus(e));
         }
-        // The future completes on the apply thread; answering from the caller's event loop keeps
-        // response encoding and HTTP/2 writes off the thread every write waits for.
-        Context caller = Vertx.currentContext();
-        Uni<Object> result = Uni.createFrom().completionStage(f);
-        if (caller != null) {
-            result = result.emitOn(task -> caller.runOnContext(v -> task.run()));
-        }
-        return result.onItem().transform(type::cast).onFailure().transform(GrpcErrors::toStatus);
+        // completes on the write pipeline's thread: answer from the call's own context (see CallContext)
+        return Uni.createFrom().completionStage(f).emitOn(CallContext.current()).onItem().transform(type::cast)
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 }

@@ -307,13 +307,17 @@ public final class MvccStore {
      * the backend as etcd's watch sync does: PUT events with the stored KeyValue, DELETE
      * events with the key and mod_revision = the deletion's revision.
      *
-     * @throws io.ketch.errors.EtcdException COMPACTED if fromRev <= the compacted revision
+     * <p>Reading from the compacted revision itself is allowed, as etcd's watch allows a start
+     * revision equal to it: the records compaction keeps at that revision (each key's value if
+     * alive) are visited, the rest of it may be gone.
+     *
+     * @throws io.ketch.errors.EtcdException COMPACTED if fromRev < the compacted revision
      *         (those changes may be gone), FUTURE_REV if toRev > the current revision
      */
     public void forEachEvent(long fromRev, long toRev, java.util.function.Consumer<Event> visitor) {
         compactBarrier.readLock().lock();
         try {
-            if (fromRev <= compactMainRev) {
+            if (fromRev < compactMainRev) {
                 throw EtcdError.COMPACTED.exception();
             }
             if (toRev > currentRev) {

@@ -46,6 +46,8 @@ public final class EtcdFlags {
             new Flag("max-txn-ops", "128", false, "Maximum number of operations permitted in a transaction."),
             new Flag("quota-backend-bytes", "0", false,
                     "Raise alarms when backend size exceeds the given quota (0 defaults to 2 GiB; negative disables)."),
+            new Flag("experimental-watch-progress-notify-interval", "10m", false,
+                    "Duration of periodical watch progress notification."),
             new Flag("logger", "zap", false, "Accepted for compatibility ('zap' or 'capnslog'); Ketch logs through JBoss Logging."),
             new Flag("log-level", "info", false, "Configures log level: debug, info, warn, error, panic, or fatal."),
             new Flag("log-outputs", "default", false, "Accepted for compatibility; logs go to stderr."),

@@ -24,6 +24,8 @@ import io.ketch.raft.RaftConfig;
 import io.ketch.raft.RawNode;
 import io.ketch.raft.node.RaftLogRecovery;
 import io.ketch.raft.node.RaftNode;
+import io.ketch.watch.WatchConfig;
+import io.ketch.watch.WatchableStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -68,6 +70,7 @@ public class KetchServer {
     private final PendingRequests pending = new PendingRequests();
     private ApplyStage applyStage;
     private RaftNode raft;
+    private WatchableStore watchable;
     private volatile boolean ready;
 
     void onStart(@Observes StartupEvent ev) {
@@ -108,6 +111,8 @@ public class KetchServer {
                 .electionTick(electionTicks).heartbeatTick(1).applied(applied)
                 .randomSeed(identity.memberId()).build(), log);
 
+        // Watchers start from the recovered revision: attach before Raft re-delivers anything.
+        watchable = WatchableStore.start(store, watchConfig(), this::header);
         SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
         applyStage = new ApplyStage(entries::apply, pending, snapshots::maybeSnapshot, metrics, applied);
         raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
@@ -144,6 +149,24 @@ public class KetchServer {
         }
     }
 
+    /**
+     * etcd's watch settings from the flags: the progress interval (0 or less keeps etcd's 10
+     * minutes; below 100 ms is raised to 100 ms, as etcd does) and the fragment size (the max
+     * request size plus gRPC's 512 KiB allowance).
+     */
+    private WatchConfig watchConfig() {
+        WatchConfig defaults = WatchConfig.defaults();
+        java.time.Duration interval = GoDuration.parse(config.experimentalWatchProgressNotifyInterval());
+        if (interval.isNegative() || interval.isZero()) {
+            interval = defaults.progressInterval();
+        } else if (interval.compareTo(WatchConfig.MIN_PROGRESS_INTERVAL) < 0) {
+            LOG.warnf("adjusting watch progress notify interval to minimum period %s", WatchConfig.MIN_PROGRESS_INTERVAL);
+            interval = WatchConfig.MIN_PROGRESS_INTERVAL;
+        }
+        return defaults.withProgressInterval(interval, true)
+                .withMaxResponseBytes(config.maxRequestBytes() + 512 * 1024);
+    }
+
     private void registerGauges(ServerMetrics m) {
         m.gauge("etcd.server.has.leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
                 () -> raft.leader() != 0 ? 1 : 0);
@@ -157,6 +180,11 @@ public class KetchServer {
                 () -> store.currentRevision());
         m.gauge("etcd.debugging.mvcc.compact.revision", "The revision of the last compaction in store.",
                 () -> store.compactedRevision());
+        m.gauge("etcd.debugging.mvcc.watch.stream.total", "Total number of watch streams.",
+                () -> watchable.streamCount());
+        m.gauge("etcd.debugging.mvcc.watcher.total", "Total number of watchers.", () -> watchable.watcherCount());
+        m.gauge("etcd.debugging.mvcc.slow.watcher.total", "Total number of unsynced slow watchers.",
+                () -> watchable.slowWatcherCount());
         m.gauge("etcd.server.proposals.committed.total", "The total number of consensus proposals committed.",
                 () -> raft.commitIndex());
         m.gauge("etcd.server.proposals.pending", "The current number of pending proposals to commit.",
@@ -174,6 +202,7 @@ public class KetchServer {
             raft.close();
             applyStage.close();
             pending.failAll(EtcdError.STOPPED);
+            watchable.close();
             storage.close();
             raft = null;
             LOG.info("ketch member closed cleanly");
@@ -338,6 +367,11 @@ public class KetchServer {
 
     public long leader() {
         return raft.leader();
+    }
+
+    /** The watch machinery of the store; open client streams on it. */
+    public WatchableStore watchable() {
+        return watchable;
     }
 
     public ServerConfig config() {

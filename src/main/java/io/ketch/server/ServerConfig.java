@@ -58,4 +58,8 @@ public interface ServerConfig {
     /** Backend space quota in bytes: 0 means etcd's default (2 GiB), negative disables it. */
     @WithDefault("0")
     long quotaBackendBytes();
+
+    /** Go duration; etcd 3.4's --experimental-watch-progress-notify-interval. */
+    @WithDefault("10m")
+    String experimentalWatchProgressNotifyInterval();
 }

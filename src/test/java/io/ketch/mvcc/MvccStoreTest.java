@@ -280,7 +280,13 @@ class MvccStoreTest {
         assertEquals(7, tail.get(1).getKv().getModRevision());
         assertEquals(EtcdError.FUTURE_REV, errorOf(() -> h.store.forEachEvent(2, 99, e -> { })));
         h.store.compact(3);
-        assertEquals(EtcdError.COMPACTED, errorOf(() -> h.store.forEachEvent(3, 4, e -> { })));
+        assertEquals(EtcdError.COMPACTED, errorOf(() -> h.store.forEachEvent(2, 4, e -> { })));
+        // from the compacted revision itself (etcd's watch allows it): what compaction kept
+        List<Event> fromCompacted = new ArrayList<>();
+        h.store.forEachEvent(3, 4, fromCompacted::add);
+        assertEquals(List.of("PUT b 3", "PUT a 4"), fromCompacted.stream()
+                .map(e -> e.getType() + " " + e.getKv().getKey().toStringUtf8() + " " + e.getKv().getModRevision())
+                .toList());
     }
 
     // ------------------------------------------------------------ compaction

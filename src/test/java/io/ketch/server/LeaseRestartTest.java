@@ -172,5 +172,6 @@ class LeaseRestartTest {
         @Override public int maxRequestBytes() { return 1572864; }
         @Override public int maxTxnOps() { return 128; }
         @Override public long quotaBackendBytes() { return 0; }
+        @Override public String experimentalWatchProgressNotifyInterval() { return "10m"; }
     }
 }
