@@ -35,6 +35,9 @@ public final class Bench {
             out.print(usage());
             return OK;
         }
+        if (options.command().equals(WatchBench.NAME)) {
+            return runWatch(options, out, err);
+        }
         Optional<Workload> workload = Workloads.create(options);
         if (workload.isEmpty()) {
             return usageError(err, "unknown benchmark: " + options.command());
@@ -45,6 +48,22 @@ public final class Bench {
         try (Connections connections = Connections.open(options.endpoints(), options.conns(), options.timeout())) {
             connections.awaitReady(options.timeout());
             return new BenchRun(options, workload.get(), connections, summary, options.csv() ? out : null).execute();
+        } catch (BenchFailure e) {
+            err.println("ketch bench: " + e.getMessage());
+            return FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("ketch bench: interrupted");
+            return FAILED;
+        }
+    }
+
+    /** The watch benchmark has its own runner: it measures deliveries, not request round trips. */
+    private static int runWatch(BenchOptions options, PrintStream out, PrintStream err) {
+        PrintStream summary = options.csv() ? err : out;
+        try (Connections connections = Connections.open(options.endpoints(), options.conns(), options.timeout())) {
+            connections.awaitReady(options.timeout());
+            return new WatchBench(options, connections, summary, options.csv() ? out : null).execute();
         } catch (BenchFailure e) {
             err.println("ketch bench: " + e.getMessage());
             return FAILED;
@@ -69,6 +88,8 @@ public final class Bench {
                   range    one single-key Range per request; the keys are written first
                   lease-grant      one LeaseGrant per request (TTL 1 h, server-chosen IDs)
                   lease-keepalive  one keepalive per request, each client on its own lease and stream
+                  watch    fan-out: --watchers on one prefix over --streams, --clients put --total keys
+                           under it; events/s delivered to all watchers and delivery latency
 
                 Options:
                   --endpoints H:P[,H:P]  endpoints; connections are spread over them (default 127.0.0.1:2379)
@@ -83,11 +104,14 @@ public final class Bench {
                   --consistency l|s      range: linearizable or serializable reads (default l)
                   --warmup N             unmeasured requests before the first round (default 0)
                   --rounds R             measure R times and print the median ops/s (default 1)
-                  --timeout D            deadline of each request and of connecting (default 30s)
+                  --timeout D            deadline of each request and of connecting (default 30s); watch:
+                                         also how long the events may take after the last put
+                  --watchers W           watch: watchers on the benchmark's prefix (default 100)
+                  --streams S            watch: watch streams carrying them (default: one per connection)
                   --csv                  write CSV (a header and one row per round) to stdout and the
                                          summary to stderr
                   -h, --help             show this help
                 Exit status: 0 ok, 1 bad usage, 2 a request failed or an endpoint was unreachable.
-                """.formatted(String.join("|", Workloads.names()));
+                """.formatted(String.join("|", Workloads.names()) + "|" + WatchBench.NAME);
     }
 }

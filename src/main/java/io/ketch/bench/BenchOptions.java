@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * @param duration run each round for this long instead of {@code total} requests
  * @param keySpace distinct keys, when given; otherwise the workload picks its own default
  * @param timeout deadline of each request, and of connecting
+ * @param watchers watch benchmark: watchers on the benchmark's key prefix
+ * @param streams watch benchmark: watch streams carrying them (0: one per connection)
  */
 public record BenchOptions(
         String command,
@@ -37,10 +39,12 @@ public record BenchOptions(
         boolean linearizable,
         Duration timeout,
         boolean csv,
-        boolean help) {
+        boolean help,
+        int watchers,
+        int streams) {
 
     private static final Set<String> VALUE_OPTIONS = Set.of("endpoints", "clients", "conns", "total", "duration",
-            "key-size", "val-size", "key-space", "warmup", "rounds", "consistency", "timeout");
+            "key-size", "val-size", "key-space", "warmup", "rounds", "consistency", "timeout", "watchers", "streams");
     private static final Set<String> FLAGS = Set.of("csv", "help", "h");
 
     /** True when each round runs for a time rather than a number of requests. */
@@ -64,6 +68,8 @@ public record BenchOptions(
         Duration timeout = Duration.ofSeconds(30);
         boolean csv = false;
         boolean help = false;
+        int watchers = 100;
+        int streams = 0;
 
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -109,6 +115,8 @@ public record BenchOptions(
                 case "rounds" -> rounds = (int) parseCount(name, value, 1, 1000);
                 case "consistency" -> linearizable = parseConsistency(value);
                 case "timeout" -> timeout = parseDuration(name, value);
+                case "watchers" -> watchers = (int) parseCount(name, value, 1, 1_000_000);
+                case "streams" -> streams = (int) parseCount(name, value, 1, 1_000_000);
                 default -> throw new IllegalStateException("option without a parser: " + name);
             }
         }
@@ -126,7 +134,7 @@ public record BenchOptions(
         return new BenchOptions(command, endpoints, clients, conns, total == null ? 10_000 : total,
                 Optional.ofNullable(duration), keySize, valSize,
                 keySpace == null ? OptionalLong.empty() : OptionalLong.of(keySpace), warmup, rounds, linearizable,
-                timeout, csv, help);
+                timeout, csv, help, watchers, streams);
     }
 
     static List<Endpoint> parseEndpoints(String value) throws UsageException {

@@ -552,6 +552,11 @@ public final class WatchableStore implements AutoCloseable {
         return config.resumeBelow();
     }
 
+    /** A coalesced response is cut between revisions once it reaches this size. */
+    int coalesceBytes() {
+        return config.catchUpResponseBytes();
+    }
+
     /** Watchers in the synced and unsynced groups (etcd_debugging_mvcc_watcher_total). */
     public int watcherCount() {
         lock.lock();

@@ -236,6 +236,29 @@ class WatchableStoreTest {
         assertEquals(3, rs.get(1).getHeader().getRevision());
     }
 
+    @Test
+    void eventsThatPiledUpLeaveAsOneResponsePerWatcherButNeverCrossAControlResponse() {
+        WatchHarness.Client c = h.queuedClient(); // drains wait: the queue piles up
+        c.watch("a", null, 0); // 0
+        c.watch("b", null, 0); // 1
+        h.put("a", "1"); // 2
+        h.put("b", "1"); // 3
+        h.put("a", "2"); // 4
+        c.requestProgress(); // a barrier: it vouches for revision 4
+        h.put("a", "3"); // 5
+        c.runDrains();
+        List<WatchResponse> rs = c.sink.all();
+        assertEquals(6, rs.size());
+        assertTrue(rs.get(0).getCreated() && rs.get(1).getCreated());
+        assertEquals(0, rs.get(2).getWatchId());
+        assertEquals(List.of("PUT a@2=1", "PUT a@4=2"), show(rs.get(2).getEventsList()));
+        assertEquals(4, rs.get(2).getHeader().getRevision());
+        assertEquals(List.of("PUT b@3=1"), show(rs.get(3).getEventsList()));
+        assertEquals(-1, rs.get(4).getWatchId());
+        assertEquals(4, rs.get(4).getHeader().getRevision());
+        assertEquals(List.of("PUT a@5=3"), show(rs.get(5).getEventsList()));
+    }
+
     // ------------------------------------------------------------ slow watchers
 
     @Test
