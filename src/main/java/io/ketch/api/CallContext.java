@@ -13,7 +13,7 @@ import org.jboss.logging.Logger;
  * connection's event loop). vertx-grpc takes a per-call lock and then the connection's lock
  * when a message is written from another thread, while the event loop takes them in the
  * opposite order when the connection's writability changes; so a response written from, say,
- * the write pipeline's thread can deadlock the event loop. Capture the executor on the
+ * the apply thread can deadlock the event loop. Capture the executor on the
  * service method's thread and hand every response to it.
  */
 final class CallContext {

@@ -86,7 +86,7 @@ public class KvService implements KV {
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(GrpcErrors.toStatus(e));
         }
-        // completes on the write pipeline's thread: answer from the call's own context (see CallContext)
+        // completes on the apply thread: answer from the call's own context (see CallContext)
         return Uni.createFrom().completionStage(f).emitOn(CallContext.current()).onItem().transform(type::cast)
                 .onFailure().transform(GrpcErrors::toStatus);
     }
