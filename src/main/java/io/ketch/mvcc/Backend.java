@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.mapdb.BTreeMap;
+import org.mapdb.CC;
 import org.mapdb.DB;
 import org.mapdb.DBException;
 import org.mapdb.DBMaker;
@@ -25,7 +26,8 @@ import org.mapdb.StoreDirect;
  * values under string names (consistent_index, consistent_term, scheduledCompactRev,
  * finishedCompactRev). Other packages may keep their own buckets here (lease, auth, ...).
  *
- * <p>MapDB runs on file-channel volumes without its write-ahead log. A MapDB file that was
+ * <p>MapDB runs without its write-ahead log on a {@link CachedFileVolume}: the file is held in
+ * memory and written back through a file channel at each {@link #sync()} and at close. A MapDB file that was
  * not closed cleanly may be silently damaged, so the file is treated as a cache of
  * (snapshot + Raft log): {@link #close()} writes a clean-close marker as its last step, and
  * {@link #open} removes that marker (and commits the removal) before anything else happens.
@@ -62,6 +64,7 @@ public final class Backend implements AutoCloseable {
     }
 
     private final Path file;
+    private final CachedFileVolume volume;
     private final DB db;
     private final boolean closedCleanly;
     private final Map<String, BTreeMap<byte[], byte[]>> buckets = new ConcurrentHashMap<>();
@@ -72,9 +75,13 @@ public final class Backend implements AutoCloseable {
     private volatile boolean indexDirty;
     private volatile boolean closed;
 
-    private Backend(Path file, DB db, boolean closedCleanly) {
+    /** An open MapDB store and the volume under it. */
+    private record Store(DB db, CachedFileVolume volume) {}
+
+    private Backend(Path file, Store store, boolean closedCleanly) {
         this.file = file;
-        this.db = db;
+        this.volume = store.volume();
+        this.db = store.db();
         for (String name : db.getAllNames()) {
             bucket(name);
         }
@@ -98,25 +105,32 @@ public final class Backend implements AutoCloseable {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            DB db;
+            Store store;
             try {
-                db = make(file);
+                store = make(file);
             } catch (DBException.DataCorruption | DBException.WrongFormat | DBException.VolumeEOF
                     | DBException.NewMapDBFormat | DBException.SerializationError e) {
                 // MapDB refuses the file (typically "Header checksum broken. Store was not
                 // closed correctly"): it is a cache, so start over with an empty one.
                 Files.deleteIfExists(file);
-                db = make(file);
+                store = make(file);
                 existed = false;
             }
-            return new Backend(file, db, existed);
+            return new Backend(file, store, existed);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private static DB make(Path file) {
-        return DBMaker.fileDB(file.toFile()).fileChannelEnable().make();
+    private static Store make(Path file) throws IOException {
+        boolean exists = Files.exists(file) && Files.size(file) > 0;
+        CachedFileVolume volume = new CachedFileVolume(file.toFile(), CC.PAGE_SHIFT);
+        try {
+            return new Store(DBMaker.volumeDB(volume, exists).make(), volume);
+        } catch (RuntimeException e) {
+            volume.close();
+            throw e;
+        }
     }
 
     /** True only if the file existed and the previous session's close() completed. */
@@ -267,13 +281,9 @@ public final class Backend implements AutoCloseable {
 
     // ---- size ----
 
-    /** Size of the file on disk. */
+    /** Size of the file (as it is in memory; the file on disk catches up at the next sync). */
     public long sizeBytes() {
-        try {
-            return Files.size(file);
-        } catch (IOException e) {
-            return 0;
-        }
+        return volume.length();
     }
 
     /** Bytes of the file in use by live records (file size minus MapDB's free space). */
