@@ -172,16 +172,7 @@ abstract class AbstractServerProcess implements ServerProcess {
             return;
         }
         try {
-            if (process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(15, TimeUnit.SECONDS);
-                }
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+            Commands.terminate(process, Duration.ofSeconds(15));
         } finally {
             RUNNING.remove(process);
         }

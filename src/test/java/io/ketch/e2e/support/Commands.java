@@ -77,6 +77,25 @@ public final class Commands {
         }
     }
 
+    /**
+     * SIGTERM, then SIGKILL if the process has not exited within {@code grace} (waiting as long
+     * again for it to go); an interrupt kills it at once. A process that already exited is left as it is.
+     */
+    static void terminate(Process process, Duration grace) {
+        try {
+            if (process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The test JVM's environment without ETCD_* and ETCDCTL_* (which etcd and etcdctl would read), plus {@code env}. */
     static void environment(ProcessBuilder pb, Map<String, String> env) {
         pb.environment().keySet().removeIf(k -> k.startsWith("ETCD_") || k.startsWith("ETCDCTL_"));

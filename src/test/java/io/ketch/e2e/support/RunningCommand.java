@@ -71,16 +71,7 @@ public final class RunningCommand implements AutoCloseable {
     /** Stops the command: SIGTERM, then SIGKILL if it has not exited within 10 s. */
     @Override
     public void close() {
-        try {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Commands.terminate(process, Duration.ofSeconds(10));
     }
 
     @Override
