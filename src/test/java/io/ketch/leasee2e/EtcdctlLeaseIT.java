@@ -7,10 +7,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.ketch.e2e.support.CommandResult;
+import io.ketch.e2e.support.Etcdctl;
+import io.ketch.e2e.support.KetchProcess;
+import io.ketch.e2e.support.ServerProcess;
+import io.ketch.e2e.support.ServerSpec;
+import io.ketch.e2e.support.Servers;
 import io.ketch.pb.etcdserver.LeaseGrpc;
 import io.ketch.pb.etcdserver.LeaseKeepAliveRequest;
 import io.ketch.pb.etcdserver.LeaseKeepAliveResponse;
 import io.ketch.testing.Poll;
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +33,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real etcdctl's lease commands against etcd 3.4 and against the packaged Ketch, run the
@@ -34,22 +40,42 @@ import org.junit.jupiter.api.io.TempDir;
  * are replaced by their order of appearance and remaining TTLs by a coarse bucket.
  */
 class EtcdctlLeaseIT {
-    @TempDir
-    Path dir;
-
     @BeforeAll
     static void needsEtcdAndTheJar() {
-        assumeTrue(ServerProcess.etcdInstalled(), "etcd and etcdctl are not installed");
-        assumeTrue(Files.exists(ServerProcess.ketchJar()), "build the jar first: " + ServerProcess.ketchJar());
+        assumeTrue(new File("/usr/bin/etcd").canExecute() && new File("/usr/bin/etcdctl").canExecute(),
+                "etcd and etcdctl are not installed");
+        Path jar = Path.of(System.getProperty("ketch.jar", "target/quarkus-app/quarkus-run.jar"));
+        assumeTrue(Files.exists(jar), "build the jar first: " + jar);
+    }
+
+    /**
+     * Starts "etcd" or "ketch" with no --name (so "default") and bootstrap flags for its own
+     * peer port, giving it 60 s to become healthy.
+     */
+    private static ServerProcess start(String kind) {
+        ServerSpec spec = ServerSpec.defaults().name(null).healthyWithin(Duration.ofSeconds(60));
+        ServerProcess server = kind.equals("etcd") ? Servers.etcd(spec) : new KetchProcess(spec);
+        try {
+            return server.start();
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /** etcdctl with short dial and command timeouts; any exit code is an answer, a command that hangs fails the test. */
+    private static CommandResult etcdctl(ServerProcess s, String... args) {
+        return Etcdctl.of(s).withFlags("--dial-timeout=2s", "--command-timeout=10s").completed(args);
     }
 
     /** One scenario's transcript: each command with its exit code, output and error lines. */
     private static List<String> leaseScenario(ServerProcess s) {
         List<String> t = new ArrayList<>();
         Function<String[], String> run = args -> {
-            ServerProcess.Result r = s.etcdctl(args);
-            t.add("$ etcdctl " + String.join(" ", args) + "\n" + "exit " + r.exit() + "\n" + r.out() + errorLines(r.err()));
-            return r.out();
+            CommandResult r = etcdctl(s, args);
+            t.add("$ etcdctl " + String.join(" ", args) + "\n" + "exit " + r.exitCode() + "\n" + r.stdout()
+                    + errorLines(r.stderr()));
+            return r.stdout();
         };
         String a = idOf(run.apply(new String[] {"lease", "grant", "60"}));
         String b = idOf(run.apply(new String[] {"lease", "grant", "100"}));
@@ -83,10 +109,10 @@ class EtcdctlLeaseIT {
     void leaseCommandsAnswerAsEtcdDoes() throws Exception {
         List<String> etcd;
         List<String> ketch;
-        try (ServerProcess s = ServerProcess.etcd(dir.resolve("etcd"))) {
+        try (ServerProcess s = start("etcd")) {
             etcd = normalize(leaseScenario(s));
         }
-        try (ServerProcess s = ServerProcess.ketch(dir.resolve("ketch"))) {
+        try (ServerProcess s = start("ketch")) {
             ketch = normalize(leaseScenario(s));
         }
         for (int i = 0; i < etcd.size(); i++) {
@@ -98,13 +124,12 @@ class EtcdctlLeaseIT {
     @Test
     void anExpiredLeaseDeletesItsKeysOnBoth() throws Exception {
         for (String kind : List.of("etcd", "ketch")) {
-            try (ServerProcess s = kind.equals("etcd") ? ServerProcess.etcd(dir.resolve(kind))
-                    : ServerProcess.ketch(dir.resolve(kind))) {
-                String id = idOf(s.etcdctl("lease", "grant", "2").out());
-                assertEquals(0, s.etcdctl("put", "--lease=" + id, "gone", "soon").exit());
-                assertTrue(Poll.until(Duration.ofSeconds(20), () -> s.etcdctl("get", "gone").out().isEmpty()),
+            try (ServerProcess s = start(kind)) {
+                String id = idOf(etcdctl(s, "lease", "grant", "2").stdout());
+                assertEquals(0, etcdctl(s, "put", "--lease=" + id, "gone", "soon").exitCode());
+                assertTrue(Poll.until(Duration.ofSeconds(20), () -> etcdctl(s, "get", "gone").stdout().isEmpty()),
                         kind + ": expired within 20 s");
-                assertEquals("lease " + id + " already expired\n", s.etcdctl("lease", "timetolive", id).out(), kind);
+                assertEquals("lease " + id + " already expired\n", etcdctl(s, "lease", "timetolive", id).stdout(), kind);
             }
         }
     }
@@ -113,10 +138,9 @@ class EtcdctlLeaseIT {
     void keepAliveOfAnUnknownLeaseAnswersTtlZeroAndTheStreamGoesOnOnBoth() throws Exception {
         Map<String, List<Long>> ttls = new LinkedHashMap<>();
         for (String kind : List.of("etcd", "ketch")) {
-            try (ServerProcess s = kind.equals("etcd") ? ServerProcess.etcd(dir.resolve(kind))
-                    : ServerProcess.ketch(dir.resolve(kind))) {
-                long id = Long.parseUnsignedLong(idOf(s.etcdctl("lease", "grant", "30").out()), 16);
-                ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", s.clientPort).usePlaintext().build();
+            try (ServerProcess s = start(kind)) {
+                long id = Long.parseUnsignedLong(idOf(etcdctl(s, "lease", "grant", "30").stdout()), 16);
+                ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", s.clientPort()).usePlaintext().build();
                 try {
                     BlockingQueue<LeaseKeepAliveResponse> answers = new LinkedBlockingQueue<>();
                     StreamObserver<LeaseKeepAliveRequest> req = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
@@ -144,16 +168,15 @@ class EtcdctlLeaseIT {
     @Test
     void leasesAndTheirKeysSurviveAKillAndExpireAfterTheRestart() throws Exception {
         for (String kind : List.of("etcd", "ketch")) {
-            try (ServerProcess s = kind.equals("etcd") ? ServerProcess.etcd(dir.resolve(kind))
-                    : ServerProcess.ketch(dir.resolve(kind))) {
-                String longLived = idOf(s.etcdctl("lease", "grant", "60").out());
-                String shortLived = idOf(s.etcdctl("lease", "grant", "3").out());
-                s.etcdctl("put", "--lease=" + longLived, "stay", "1");
-                s.etcdctl("put", "--lease=" + shortLived, "go", "1");
+            try (ServerProcess s = start(kind)) {
+                String longLived = idOf(etcdctl(s, "lease", "grant", "60").stdout());
+                String shortLived = idOf(etcdctl(s, "lease", "grant", "3").stdout());
+                etcdctl(s, "put", "--lease=" + longLived, "stay", "1");
+                etcdctl(s, "put", "--lease=" + shortLived, "go", "1");
                 long killed = System.nanoTime();
-                s.kill();
+                s.kill9();
                 s.start();
-                String ttl = s.etcdctl("lease", "timetolive", "--keys", longLived).out();
+                String ttl = etcdctl(s, "lease", "timetolive", "--keys", longLived).stdout();
                 Matcher m = Pattern.compile("granted with TTL\\(60s\\), remaining\\((\\d+)s\\), attached keys\\(\\[stay\\]\\)")
                         .matcher(ttl);
                 assertTrue(m.find(), kind + ": " + ttl);
@@ -163,10 +186,10 @@ class EtcdctlLeaseIT {
                 long sinceKill = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed);
                 assertTrue(remaining >= 60 - sinceKill - 1 && remaining <= 61,
                         kind + ": a full TTL again after the restart (" + sinceKill + " s since the kill): " + ttl);
-                assertTrue(s.etcdctl("lease", "list").out().contains(shortLived), kind);
-                assertTrue(Poll.until(Duration.ofSeconds(20), () -> s.etcdctl("get", "go").out().isEmpty()),
+                assertTrue(etcdctl(s, "lease", "list").stdout().contains(shortLived), kind);
+                assertTrue(Poll.until(Duration.ofSeconds(20), () -> etcdctl(s, "get", "go").stdout().isEmpty()),
                         kind + ": the short lease still expires after the restart");
-                assertEquals("stay\n1\n", s.etcdctl("get", "stay").out(), kind);
+                assertEquals("stay\n1\n", etcdctl(s, "get", "stay").stdout(), kind);
             }
         }
     }

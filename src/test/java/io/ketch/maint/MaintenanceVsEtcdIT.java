@@ -1,21 +1,32 @@
 package io.ketch.maint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.ketch.e2e.support.CommandResult;
+import io.ketch.e2e.support.Commands;
+import io.ketch.e2e.support.Etcdctl;
+import io.ketch.e2e.support.KetchProcess;
+import io.ketch.e2e.support.Ports;
+import io.ketch.e2e.support.ServerProcess;
+import io.ketch.e2e.support.ServerSpec;
+import io.ketch.e2e.support.Servers;
 import io.ketch.pb.etcdserver.KVGrpc;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -37,7 +48,40 @@ class MaintenanceVsEtcdIT {
     @TempDir
     Path tmp;
 
-    private static String normalize(String s, ServerProc server) {
+    /**
+     * How both servers start here: no --name and no bootstrap flags, so that the member and
+     * cluster IDs come from etcd's default peer URL and are equal for Ketch and etcd; 60 s to
+     * become healthy, a raised NOSPACE not counted against it (such a member still serves).
+     */
+    private static ServerSpec spec(String... args) {
+        return ServerSpec.defaults().name(null).bootstrapFlags(false).healthyWithin(Duration.ofSeconds(60))
+                .healthDespite("NOSPACE").arg(args);
+    }
+
+    private static ServerProcess ketch(ServerSpec spec) {
+        return new KetchProcess(spec.jvmArg("-Xmx512m"));
+    }
+
+    /** etcdctl with --command-timeout 30s; each command gets 90 s to exit, and one that hangs fails the test. */
+    private static Etcdctl ctl(ServerProcess server) {
+        return Etcdctl.of(server).withFlags("--command-timeout", "30s").withTimeout(Duration.ofSeconds(90));
+    }
+
+    private static CommandResult etcdctl(ServerProcess server, String... args) {
+        return ctl(server).completed(args);
+    }
+
+    /** etcdctl with {@code stdin} as its input (etcdctl put reads the value from stdin when it is not given). */
+    private static CommandResult etcdctlWithInput(ServerProcess server, byte[] stdin, String... args) {
+        return ctl(server).completed(List.of(args), stdin);
+    }
+
+    /** The error line etcdctl prints ("Error: ..."), without its retry-interceptor log lines. */
+    private static String errorLine(CommandResult r) {
+        return r.stderr().lines().filter(l -> l.startsWith("Error:") || l.startsWith("Failed")).findFirst().orElse("");
+    }
+
+    private static String normalize(String s, ServerProcess server) {
         return s.replace(server.endpoint(), "ENDPOINT")
                 .replaceAll("\"raft_term\":\\d+", "\"raft_term\":T")
                 .replaceAll("\"raftTerm\":\\d+", "\"raftTerm\":T")
@@ -52,8 +96,8 @@ class MaintenanceVsEtcdIT {
 
     @Test
     void hashKvIsEtcdsForTheSameHistoryAndSurvivesRestarts() throws Exception {
-        try (ServerProc etcd = ServerProc.etcd(tmp.resolve("etcd")).start();
-             ServerProc ketch = ServerProc.ketch(tmp.resolve("ketch"), "--snapshot-count", "37").start()) {
+        try (ServerProcess etcd = Servers.etcd(spec()).start();
+             ServerProcess ketch = ketch(spec("--snapshot-count", "37")).start()) {
             History history = new History(20240611);
             long rev = 1;
             List<Long> checkpoints = new ArrayList<>();
@@ -82,7 +126,7 @@ class MaintenanceVsEtcdIT {
         }
     }
 
-    private static long apply(ServerProc server, History.Op op) throws InterruptedException {
+    private static long apply(ServerProcess server, History.Op op) throws InterruptedException {
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.clientPort()).usePlaintext().build();
         try {
             KVGrpc.KVBlockingStub kv = KVGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -99,40 +143,39 @@ class MaintenanceVsEtcdIT {
         }
     }
 
-    private static String hashkv(ServerProc server, long rev) {
-        Etcdctl.Result r = Etcdctl.run(server.endpoint(), "endpoint", "hashkv", "--rev", Long.toString(rev), "-w", "json");
-        assertEquals(0, r.exit(), () -> server.kind + " hashkv: " + r.err());
-        return normalize(r.out().trim(), server);
+    private static String hashkv(ServerProcess server, long rev) {
+        CommandResult r = etcdctl(server, "endpoint", "hashkv", "--rev", Long.toString(rev), "-w", "json");
+        assertEquals(0, r.exitCode(), () -> server.kind() + " hashkv: " + r.stderr());
+        return normalize(r.stdout().trim(), server);
     }
 
     /** HashKV at the current revision and at every checkpoint not compacted away, plus the table form. */
-    private static void assertSameHashes(ServerProc etcd, ServerProc ketch, List<Long> checkpoints, long compacted) {
+    private static void assertSameHashes(ServerProcess etcd, ServerProcess ketch, List<Long> checkpoints, long compacted) {
         assertEquals(hashkv(etcd, 0), hashkv(ketch, 0));
         for (long cp : checkpoints) {
             if (cp > compacted) {
                 assertEquals(hashkv(etcd, cp), hashkv(ketch, cp), "hashkv --rev " + cp);
             }
         }
-        Etcdctl.Result te = Etcdctl.run(etcd.endpoint(), "endpoint", "hashkv");
-        Etcdctl.Result tk = Etcdctl.run(ketch.endpoint(), "endpoint", "hashkv");
-        assertEquals(te.out().replace(etcd.endpoint(), "E"), tk.out().replace(ketch.endpoint(), "E"));
+        CommandResult te = etcdctl(etcd, "endpoint", "hashkv");
+        CommandResult tk = etcdctl(ketch, "endpoint", "hashkv");
+        assertEquals(te.stdout().replace(etcd.endpoint(), "E"), tk.stdout().replace(ketch.endpoint(), "E"));
     }
 
     // ------------------------------------------------------------------ NOSPACE
 
     @Test
     void noSpaceAlarmBehavesLikeEtcds() throws Exception {
-        Path value = tmp.resolve("value");
         byte[] b = new byte[100_000];
         new Random(7).nextBytes(b);
-        Files.writeString(value, java.util.Base64.getEncoder().encodeToString(b).substring(0, 100_000));
+        byte[] value = java.util.Base64.getEncoder().encodeToString(b).substring(0, 100_000).getBytes(StandardCharsets.UTF_8);
         List<String> etcdTranscript;
         List<String> ketchTranscript;
         String quota = Integer.toString(4 << 20);
-        try (ServerProc etcd = ServerProc.etcd(tmp.resolve("etcd"), "--quota-backend-bytes", quota).start()) {
+        try (ServerProcess etcd = Servers.etcd(spec("--quota-backend-bytes", quota)).start()) {
             etcdTranscript = noSpaceScenario(etcd, value);
         }
-        try (ServerProc ketch = ServerProc.ketch(tmp.resolve("ketch"), "--quota-backend-bytes", quota).start()) {
+        try (ServerProcess ketch = ketch(spec("--quota-backend-bytes", quota)).start()) {
             ketchTranscript = noSpaceScenario(ketch, value);
         }
         System.out.println("NOSPACE transcript (etcd):\n" + String.join("\n", etcdTranscript));
@@ -140,20 +183,19 @@ class MaintenanceVsEtcdIT {
     }
 
     /** Fills the store past the quota, then exercises what works and what not; returns what etcdctl said. */
-    private List<String> noSpaceScenario(ServerProc s, Path value) throws Exception {
+    private static List<String> noSpaceScenario(ServerProcess s, byte[] value) throws Exception {
         List<String> t = new ArrayList<>();
-        String ep = s.endpoint();
         int stored = 0;
-        Etcdctl.Result r = null;
+        CommandResult r = null;
         for (int i = 0; i < 200; i++) {
-            r = Etcdctl.runWithInput(ep, value, "put", "big" + i);
-            if (r.exit() != 0) {
+            r = etcdctlWithInput(s, value, "put", "big" + i);
+            if (r.exitCode() != 0) {
                 break;
             }
             stored++;
         }
-        assertTrue(stored > 0 && r.exit() != 0, s.kind + " stored " + stored + " values before NOSPACE");
-        t.add("fill fails: " + r.exit() + " " + r.errorLine());
+        assertTrue(stored > 0 && r.exitCode() != 0, s.kind() + " stored " + stored + " values before NOSPACE");
+        t.add("fill fails: " + r.exitCode() + " " + errorLine(r));
         t.add(transcript(s, "alarm", "list"));
         t.add(transcript(s, "alarm", "list", "-w", "json"));
         t.add(transcript(s, "endpoint", "status", "-w", "json"));
@@ -163,49 +205,48 @@ class MaintenanceVsEtcdIT {
         t.add(transcript(s, "get", "big0", "--print-value-only").length() > 100_000 ? "get works" : "get fails");
         t.add(transcriptWithInput(s, "\nput q 1\n\n\n", "txn"));
         t.add(transcriptWithInput(s, "\ndel big0\n\n\n", "txn"));
-        Etcdctl.Result del = Etcdctl.run(ep, "del", "--prefix", "big");
-        t.add("del --prefix big: " + del.exit() + " deleted " + (del.out().trim().equals(Integer.toString(stored - 1))));
+        CommandResult del = etcdctl(s, "del", "--prefix", "big");
+        t.add("del --prefix big: " + del.exitCode() + " deleted " + (del.stdout().trim().equals(Integer.toString(stored - 1))));
         long rev = revision(s);
-        Etcdctl.Result compact = Etcdctl.run(ep, "compact", Long.toString(rev));
-        t.add("compact: " + compact.exit() + " " + compact.out().trim().replace(Long.toString(rev), "REV"));
+        CommandResult compact = etcdctl(s, "compact", Long.toString(rev));
+        t.add("compact: " + compact.exitCode() + " " + compact.stdout().trim().replace(Long.toString(rev), "REV"));
         t.add(transcript(s, "alarm", "disarm"));
         t.add(transcript(s, "alarm", "list"));
         // disarmed, but the file has not shrunk: the next big write raises the alarm again
-        Etcdctl.Result again = Etcdctl.runWithInput(ep, value, "put", "again");
-        t.add("put after disarm without defrag: " + again.exit() + " " + again.errorLine());
+        CommandResult again = etcdctlWithInput(s, value, "put", "again");
+        t.add("put after disarm without defrag: " + again.exitCode() + " " + errorLine(again));
         t.add(transcript(s, "alarm", "list"));
         t.add(transcript(s, "defrag"));
         t.add(transcript(s, "alarm", "disarm"));
-        Etcdctl.Result after = Etcdctl.runWithInput(ep, value, "put", "after");
-        t.add("put after defrag and disarm: " + after.exit() + " " + after.out().trim());
+        CommandResult after = etcdctlWithInput(s, value, "put", "after");
+        t.add("put after defrag and disarm: " + after.exitCode() + " " + after.stdout().trim());
         t.add(transcript(s, "alarm", "list"));
         t.add(transcript(s, "endpoint", "status", "-w", "json"));
         t.add("health after: " + health(s, ""));
         return t;
     }
 
-    private static String transcript(ServerProc s, String... args) {
-        Etcdctl.Result r = Etcdctl.run(s.endpoint(), args);
-        return String.join(" ", args) + " -> " + r.exit() + " " + normalize(r.out().trim(), s) + " " + r.errorLine()
+    private static String transcript(ServerProcess s, String... args) {
+        CommandResult r = etcdctl(s, args);
+        return String.join(" ", args) + " -> " + r.exitCode() + " " + normalize(r.stdout().trim(), s) + " " + errorLine(r)
                 .replace(s.endpoint(), "ENDPOINT");
     }
 
-    private String transcriptWithInput(ServerProc s, String input, String... args) throws IOException {
-        Path in = Files.createTempFile(tmp, "in", ".txt");
-        Files.writeString(in, input);
-        Etcdctl.Result r = Etcdctl.runWithInput(s.endpoint(), in, args);
-        return String.join(" ", args) + " " + input.trim() + " -> " + r.exit() + " " + r.out().trim() + " " + r.errorLine();
+    private static String transcriptWithInput(ServerProcess s, String input, String... args) {
+        CommandResult r = etcdctlWithInput(s, input.getBytes(StandardCharsets.UTF_8), args);
+        return String.join(" ", args) + " " + input.trim() + " -> " + r.exitCode() + " " + r.stdout().trim() + " "
+                + errorLine(r);
     }
 
-    private static long revision(ServerProc s) {
-        Etcdctl.Result r = Etcdctl.run(s.endpoint(), "endpoint", "status", "-w", "json");
-        Matcher m = Pattern.compile("\"revision\":(\\d+)").matcher(r.out());
-        assertTrue(m.find(), r.out());
+    private static long revision(ServerProcess s) {
+        CommandResult r = etcdctl(s, "endpoint", "status", "-w", "json");
+        Matcher m = Pattern.compile("\"revision\":(\\d+)").matcher(r.stdout());
+        assertTrue(m.find(), r.stdout());
         return Long.parseLong(m.group(1));
     }
 
     /** HTTP status and the "health" value of /health (etcd 3.4 has no "reason"). */
-    private static String health(ServerProc s, String query) throws Exception {
+    private static String health(ServerProcess s, String query) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://" + s.endpoint() + "/health" + query)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -219,42 +260,48 @@ class MaintenanceVsEtcdIT {
     void snapshotSaveAndRestoreGiveTheSameKeysRevisionAndHashAsEtcd() throws Exception {
         List<String> restoredEtcd;
         List<String> restoredKetch;
-        try (ServerProc etcd = ServerProc.etcd(tmp.resolve("etcd")).start();
-             ServerProc ketch = ServerProc.ketch(tmp.resolve("ketch")).start()) {
-            for (ServerProc s : List.of(etcd, ketch)) {
+        try (ServerProcess etcd = Servers.etcd(spec()).start();
+             ServerProcess ketch = ketch(spec()).start()) {
+            for (ServerProcess s : List.of(etcd, ketch)) {
                 for (int i = 0; i < 50; i++) {
-                    assertEquals(0, Etcdctl.run(s.endpoint(), "put", "snap/" + i, "value " + i).exit());
+                    assertEquals(0, etcdctl(s, "put", "snap/" + i, "value " + i).exitCode());
                 }
-                Etcdctl.run(s.endpoint(), "put", "snap/3", "again");
-                Etcdctl.run(s.endpoint(), "del", "snap/4");
-                Etcdctl.run(s.endpoint(), "compact", "20");
+                etcdctl(s, "put", "snap/3", "again");
+                etcdctl(s, "del", "snap/4");
+                etcdctl(s, "compact", "20");
             }
             Path etcdFile = tmp.resolve("etcd.snapshot.db");
             Path ketchFile = tmp.resolve("ketch.snapshot.db");
-            Etcdctl.Result se = Etcdctl.run(etcd.endpoint(), "snapshot", "save", etcdFile.toString());
-            Etcdctl.Result sk = Etcdctl.run(ketch.endpoint(), "snapshot", "save", ketchFile.toString());
-            assertEquals(0, sk.exit(), sk.err());
-            assertEquals(se.out().replace(etcdFile.toString(), "FILE"), sk.out().replace(ketchFile.toString(), "FILE"));
-            assertEquals("Snapshot saved at " + ketchFile + "\n", sk.out());
+            CommandResult se = etcdctl(etcd, "snapshot", "save", etcdFile.toString());
+            CommandResult sk = etcdctl(ketch, "snapshot", "save", ketchFile.toString());
+            assertEquals(0, sk.exitCode(), sk.stderr());
+            assertEquals(se.stdout().replace(etcdFile.toString(), "FILE"), sk.stdout().replace(ketchFile.toString(), "FILE"));
+            assertEquals("Snapshot saved at " + ketchFile + "\n", sk.stdout());
             assertEquals(32, Files.size(ketchFile) % 512);
             String liveHash = hashkv(ketch, 0);
             assertEquals(hashkv(etcd, 0), liveHash);
 
-            int peer = ServerProc.freePort();
+            int peer = Ports.freePort();
             List<String> flags = List.of("--name", "restored", "--initial-cluster", "restored=http://127.0.0.1:" + peer,
                     "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer, "--initial-cluster-token", "restored-token");
             List<String> etcdRestore = new ArrayList<>(List.of("etcdctl", "snapshot", "restore", etcdFile.toString(),
                     "--data-dir", tmp.resolve("etcd-restored").toString()));
             etcdRestore.addAll(flags);
-            assertEquals(0, exec(etcdRestore));
-            List<String> ketchRestore = new ArrayList<>(List.of(javaBin(), "-jar", System.getProperty("ketch.jar"),
-                    "snapshot", "restore", ketchFile.toString(), "--data-dir", tmp.resolve("ketch-restored").toString()));
+            CommandResult etcdRestored = exec(etcdRestore);
+            assertEquals(0, etcdRestored.exitCode(), etcdRestored::describe);
+            List<String> ketchRestore = new ArrayList<>(KetchProcess.executable());
+            ketchRestore.addAll(List.of("snapshot", "restore", ketchFile.toString(),
+                    "--data-dir", tmp.resolve("ketch-restored").toString()));
             ketchRestore.addAll(flags);
-            assertEquals(0, exec(ketchRestore));
-            assertNotEquals(0, exec(ketchRestore), "restoring into an existing data dir is refused, as etcd");
+            CommandResult ketchRestored = exec(ketchRestore);
+            assertEquals(0, ketchRestored.exitCode(), ketchRestored::describe);
+            CommandResult twice = exec(ketchRestore);
+            assertNotEquals(0, twice.exitCode(),
+                    () -> "restoring into an existing data dir is refused, as etcd\n" + twice.describe());
 
-            restoredEtcd = restoredAnswers(ServerProc.etcd(tmp.resolve("etcd-restored"), flags.toArray(String[]::new)));
-            restoredKetch = restoredAnswers(ServerProc.ketch(tmp.resolve("ketch-restored"), flags.toArray(String[]::new)));
+            String[] restoredFlags = flags.toArray(String[]::new);
+            restoredEtcd = restoredAnswers(Servers.etcd(spec(restoredFlags).dataDir(tmp.resolve("etcd-restored"))));
+            restoredKetch = restoredAnswers(ketch(spec(restoredFlags).dataDir(tmp.resolve("ketch-restored"))));
             assertEquals(liveHash, restoredKetch.get(restoredKetch.size() - 1), "restored hash equals the original's");
         }
         System.out.println("restored answers (etcd):\n" + String.join("\n", restoredEtcd));
@@ -262,30 +309,26 @@ class MaintenanceVsEtcdIT {
     }
 
     /** What a restored member answers: its keys, revision, IDs and hash. */
-    private static List<String> restoredAnswers(ServerProc restored) {
+    private static List<String> restoredAnswers(ServerProcess restored) {
         try (restored) {
             restored.start();
             List<String> out = new ArrayList<>();
-            Etcdctl.Result get = Etcdctl.run(restored.endpoint(), "get", "", "--prefix", "-w", "json");
-            out.add(get.out().replaceAll("\"raft_term\":\\d+", "\"raft_term\":T"));
-            Etcdctl.Result status = Etcdctl.run(restored.endpoint(), "endpoint", "status", "-w", "json");
-            Matcher ids = Pattern.compile("\"cluster_id\":\\d+,\"member_id\":\\d+,\"revision\":\\d+").matcher(status.out());
-            out.add(ids.find() ? ids.group() : status.out());
-            Etcdctl.Result compacted = Etcdctl.run(restored.endpoint(), "get", "snap/1", "--rev", "10");
-            out.add("read below the compaction: " + compacted.errorLine());
+            CommandResult get = etcdctl(restored, "get", "", "--prefix", "-w", "json");
+            out.add(get.stdout().replaceAll("\"raft_term\":\\d+", "\"raft_term\":T"));
+            CommandResult status = etcdctl(restored, "endpoint", "status", "-w", "json");
+            Matcher ids = Pattern.compile("\"cluster_id\":\\d+,\"member_id\":\\d+,\"revision\":\\d+").matcher(status.stdout());
+            out.add(ids.find() ? ids.group() : status.stdout());
+            CommandResult compacted = etcdctl(restored, "get", "snap/1", "--rev", "10");
+            out.add("read below the compaction: " + errorLine(compacted));
             out.add(hashkv(restored, 0));
             return out;
         }
     }
 
-    private int exec(List<String> cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve("restore.log").toFile())).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + cmd);
-        return p.exitValue();
-    }
-
-    private static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /** Runs a command that must exit within 120 s. */
+    private static CommandResult exec(List<String> cmd) {
+        CommandResult r = Commands.run(cmd, Map.of(), null, Duration.ofSeconds(120));
+        assertFalse(r.timedOut(), r::describe);
+        return r;
     }
 }

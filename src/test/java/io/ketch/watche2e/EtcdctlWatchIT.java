@@ -3,27 +3,18 @@ package io.ketch.watche2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.ketch.e2e.support.CommandResult;
+import io.ketch.e2e.support.Etcdctl;
+import io.ketch.e2e.support.KetchProcess;
+import io.ketch.e2e.support.RunningCommand;
+import io.ketch.e2e.support.ServerProcess;
+import io.ketch.e2e.support.ServerSpec;
+import io.ketch.e2e.support.Servers;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code etcdctl watch} against a packaged Ketch and a real etcd 3.4, started as processes
@@ -31,156 +22,65 @@ import org.junit.jupiter.api.io.TempDir;
  * Run with {@code -DskipITs=false} (needs {@code etcd} and {@code etcdctl} on the PATH).
  */
 class EtcdctlWatchIT {
-    @TempDir
-    static Path dir;
-    static Server ketch;
-    static Server etcd;
+    /** How long a running watch is given to print the lines a step expects. */
+    private static final Duration LINES_WITHIN = Duration.ofSeconds(20);
+    static ServerProcess ketch;
+    static ServerProcess etcd;
 
-    record Server(String name, Process process, int port) {
-        String endpoint() {
-            return "127.0.0.1:" + port;
+    /** What a finished etcdctl printed, line by line, and its exit code. */
+    record Result(int exitCode, List<String> stdout, List<String> stderr) {
+        static Result of(CommandResult r) {
+            return new Result(r.exitCode(), r.stdout().lines().toList(), r.stderr().lines().toList());
         }
     }
 
-    record Result(int exitCode, List<String> stdout, List<String> stderr) {}
-
     @BeforeAll
-    static void start() throws Exception {
-        String jar = System.getProperty("ketch.jar", "target/quarkus-app/quarkus-run.jar");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ketch = launch("ketch", List.of(java, "-jar", jar));
-        etcd = launch("etcd", List.of("etcd"));
+    static void start() {
+        // no --name ("default"), bootstrap flags for each server's own peer port
+        ServerSpec spec = ServerSpec.defaults().name(null).healthyWithin(Duration.ofSeconds(60));
+        ketch = new KetchProcess(spec);
+        ketch.start();
+        etcd = Servers.etcd(spec);
+        etcd.start();
     }
 
     @AfterAll
     static void stop() {
-        for (Server s : new Server[] {ketch, etcd}) {
+        for (ServerProcess s : new ServerProcess[] {ketch, etcd}) {
             if (s != null) {
-                s.process.destroyForcibly();
+                s.close();
             }
         }
     }
 
-    private static Server launch(String name, List<String> command) throws Exception {
-        int port = freePort();
-        int peer = freePort();
-        List<String> cmd = new ArrayList<>(command);
-        cmd.addAll(List.of("--data-dir", dir.resolve(name).toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + port, "--advertise-client-urls", "http://127.0.0.1:" + port,
-                "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
-                "--initial-cluster", "default=http://127.0.0.1:" + peer));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile())
-                .start();
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && p.isAlive()) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return new Server(name, p, port);
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            LockSupport.parkNanos(100_000_000L);
-        }
-        p.destroyForcibly();
-        throw new AssertionError(name + " did not become healthy; log: " + Files.readString(dir.resolve(name + ".log")));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static ProcessBuilder etcdctl(Server s, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("etcdctl", "--endpoints", s.endpoint()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("ETCDCTL_API", "3");
-        return pb;
-    }
-
-    /** Runs etcdctl to completion (etcdctl exits by itself for every command used here). */
-    private static Result run(Server s, String... args) throws Exception {
-        Process p = etcdctl(s, args).start();
-        List<String> out = Collections.synchronizedList(new ArrayList<>());
-        List<String> err = Collections.synchronizedList(new ArrayList<>());
-        Thread to = pump(p.getInputStream(), out);
-        Thread te = pump(p.getErrorStream(), err);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "etcdctl " + String.join(" ", args) + " did not finish");
-        to.join();
-        te.join();
-        return new Result(p.exitValue(), List.copyOf(out), List.copyOf(err));
-    }
-
-    private static Thread pump(java.io.InputStream in, List<String> into) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    into.add(line);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    /** A running {@code etcdctl watch}: its output lines as they come. */
-    static final class RunningWatch implements AutoCloseable {
-        final Process process;
-        final List<String> lines = Collections.synchronizedList(new ArrayList<>());
-
-        RunningWatch(Server s, String... args) throws IOException {
-            process = etcdctl(s, args).redirectErrorStream(true).start();
-            pump(process.getInputStream(), lines);
-        }
-
-        List<String> awaitLines(int n) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (lines.size() < n && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(20_000_000L);
-            }
-            synchronized (lines) {
-                return List.copyOf(lines);
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
+    /** Runs etcdctl to completion (it exits by itself for every command used here; one that hangs fails the test). */
+    private static Result run(ServerProcess s, String... args) {
+        return Result.of(Etcdctl.of(s).completed(args));
     }
 
     /** The same history, a prefix watch replaying it with prev kvs, then live events. */
-    private static List<String> prefixWatchSession(Server s) throws Exception {
+    private static List<String> prefixWatchSession(ServerProcess s) {
         run(s, "put", "/e2e/a", "1");
         run(s, "put", "/e2e/b", "2");
         run(s, "put", "/other", "x");
         run(s, "put", "/e2e/a", "3");
         run(s, "del", "/e2e/b");
-        try (RunningWatch w = new RunningWatch(s, "watch", "--prefix", "/e2e/", "--rev", "2", "--prev-kv")) {
-            List<String> history = w.awaitLines(16); // PUT a 1, PUT b 2, PUT a 3 (prev 1), DELETE b (prev 2)
-            assertEquals(16, history.size(), () -> s.name + " printed " + history);
+        try (RunningCommand w = Etcdctl.of(s).start("watch", "--prefix", "/e2e/", "--rev", "2", "--prev-kv")) {
+            // PUT a 1, PUT b 2, PUT a 3 (prev 1), DELETE b (prev 2)
+            List<String> history = w.awaitLines(16, LINES_WITHIN);
+            assertEquals(16, history.size(), () -> s.kind() + " printed " + history);
             run(s, "put", "/e2e/c", "4");
             run(s, "put", "/e2e/c", "5");
             run(s, "del", "/e2e/a");
             // PUT c 4 (a creation: no prev), PUT c 5 (prev 4), DELETE a (prev 3)
-            List<String> all = w.awaitLines(16 + 3 + 5 + 5);
-            assertEquals(29, all.size(), () -> s.name + " printed " + all);
+            List<String> all = w.awaitLines(16 + 3 + 5 + 5, LINES_WITHIN);
+            assertEquals(29, all.size(), () -> s.kind() + " printed " + all);
             return all;
         }
     }
 
     @Test
-    void aPrefixWatchFromARevisionWithPrevKvPrintsWhatEtcdPrints() throws Exception {
+    void aPrefixWatchFromARevisionWithPrevKvPrintsWhatEtcdPrints() {
         List<String> fromKetch = prefixWatchSession(ketch);
         List<String> fromEtcd = prefixWatchSession(etcd);
         assertEquals(fromEtcd, fromKetch);
@@ -188,8 +88,8 @@ class EtcdctlWatchIT {
     }
 
     @Test
-    void aCompactedRevisionAndAnEmptyRangeEndTheWatchAsInEtcd() throws Exception {
-        for (Server s : new Server[] {ketch, etcd}) {
+    void aCompactedRevisionAndAnEmptyRangeEndTheWatchAsInEtcd() {
+        for (ServerProcess s : new ServerProcess[] {ketch, etcd}) {
             run(s, "put", "/cmp/k", "1");
             run(s, "put", "/cmp/k", "2");
             long rev = Long.parseLong(run(s, "put", "/cmp/k", "3", "-w", "fields").stdout().stream()

@@ -115,8 +115,7 @@ abstract class AbstractServerProcess implements ServerProcess {
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            pb.environment().keySet().removeIf(k -> k.startsWith("ETCD_") || k.startsWith("ETCDCTL_"));
-            pb.environment().putAll(spec.env);
+            Commands.environment(pb, spec.env);
             process = pb.start();
             RUNNING.add(process);
         } catch (IOException e) {
@@ -129,7 +128,7 @@ abstract class AbstractServerProcess implements ServerProcess {
     public ServerProcess start() {
         launch();
         try {
-            awaitHealthy(Await.DEFAULT_TIMEOUT);
+            awaitHealthy(spec.healthyWithin);
         } catch (RuntimeException | Error e) {
             stop(); // never leave a half-started server behind
             throw e;
@@ -139,9 +138,10 @@ abstract class AbstractServerProcess implements ServerProcess {
 
     @Override
     public void awaitHealthy(Duration timeout) {
-        URI health = URI.create(clientUrl() + "/health");
+        String path = "/health" + healthQuery();
+        URI health = URI.create(clientUrl() + path);
         Process p = process;
-        Await.until(kind() + " at " + endpoint() + " to report healthy on /health", timeout, () -> {
+        Await.until(kind() + " at " + endpoint() + " to report healthy on " + path, timeout, () -> {
             if (!p.isAlive()) {
                 throw new Await.AbortAwait(kind() + " exited with code " + p.exitValue() + " before becoming healthy; log tail:\n"
                         + logTail(40));
@@ -160,22 +160,19 @@ abstract class AbstractServerProcess implements ServerProcess {
         });
     }
 
+    /** "?exclude=A&exclude=B" for the alarms the spec excludes, "" for none. */
+    private String healthQuery() {
+        return spec.healthExcludedAlarms.isEmpty() ? ""
+                : "?exclude=" + String.join("&exclude=", spec.healthExcludedAlarms);
+    }
+
     @Override
     public synchronized void stop() {
         if (process == null) {
             return;
         }
         try {
-            if (process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(15, TimeUnit.SECONDS);
-                }
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+            Commands.terminate(process, Duration.ofSeconds(15));
         } finally {
             RUNNING.remove(process);
         }

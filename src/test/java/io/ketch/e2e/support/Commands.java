@@ -1,5 +1,6 @@
 package io.ketch.e2e.support;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a short-lived command with optional stdin, capturing stdout, stderr and exit code, with a timeout. */
+/**
+ * Runs a short-lived command with optional stdin, capturing stdout, stderr and exit code, with a
+ * timeout; or starts one that keeps running while its output is read. Either way the child gets
+ * no ETCD_* or ETCDCTL_* variable from the test JVM, only those passed.
+ */
 public final class Commands {
     private Commands() {
     }
@@ -27,8 +32,7 @@ public final class Commands {
                     .redirectInput(in.toFile())
                     .redirectOutput(out.toFile())
                     .redirectError(err.toFile());
-            pb.environment().keySet().removeIf(k -> k.startsWith("ETCD_") || k.startsWith("ETCDCTL_"));
-            pb.environment().putAll(env);
+            environment(pb, env);
             Process process = pb.start();
             boolean finished;
             try {
@@ -58,5 +62,43 @@ public final class Commands {
                 Files2.deleteRecursively(tmp);
             }
         }
+    }
+
+    /** Starts a command that keeps running, stdin empty, its stdout and stderr read line by line as they come. */
+    public static RunningCommand start(List<String> command, Map<String, String> env) {
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        environment(pb, env);
+        try {
+            return new RunningCommand(command, pb.start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command, e);
+        }
+    }
+
+    /**
+     * SIGTERM, then SIGKILL if the process has not exited within {@code grace} (waiting as long
+     * again for it to go); an interrupt kills it at once. A process that already exited is left as it is.
+     */
+    static void terminate(Process process, Duration grace) {
+        try {
+            if (process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The test JVM's environment without ETCD_* and ETCDCTL_* (which etcd and etcdctl would read), plus {@code env}. */
+    static void environment(ProcessBuilder pb, Map<String, String> env) {
+        pb.environment().keySet().removeIf(k -> k.startsWith("ETCD_") || k.startsWith("ETCDCTL_"));
+        pb.environment().putAll(env);
     }
 }

@@ -14,6 +14,14 @@ public final class KetchProcess extends AbstractServerProcess {
 
     /** java [ketch.e2e.jvmArgs] -jar ketch.jar; fails the test when the jar is missing. */
     public static List<String> executable() {
+        return executable(List.of());
+    }
+
+    /**
+     * java [specJvmArgs] [ketch.e2e.jvmArgs] -jar ketch.jar: the property comes last so that it has
+     * the last word on an option given twice (HotSpot takes the last -Xmx).
+     */
+    static List<String> executable(List<String> specJvmArgs) {
         String jar = System.getProperty("ketch.jar");
         if (jar == null || jar.isBlank()) {
             throw new AssertionError("system property ketch.jar is not set (path of target/quarkus-app/quarkus-run.jar)");
@@ -23,6 +31,7 @@ public final class KetchProcess extends AbstractServerProcess {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(specJvmArgs);
         String jvmArgs = System.getProperty("ketch.e2e.jvmArgs", "");
         for (String a : jvmArgs.trim().split("\\s+")) {
             if (!a.isEmpty()) {
@@ -41,6 +50,6 @@ public final class KetchProcess extends AbstractServerProcess {
 
     @Override
     protected List<String> launcher() {
-        return executable();
+        return executable(spec.jvmArgs);
     }
 }

@@ -36,13 +36,19 @@ public interface ServerProcess extends AutoCloseable {
 
     Path logFile();
 
-    /** Starts the process and waits (30 s at most) until GET /health says healthy. */
+    /**
+     * Starts the process and waits until GET /health says healthy (30 s at most unless the spec
+     * says otherwise, ignoring the alarms the spec names).
+     */
     ServerProcess start();
 
     /** Starts the process without waiting for it to become healthy. */
     ServerProcess launch();
 
-    /** Waits until GET /health answers 200 with "health":"true"; fails at once if the process dies. */
+    /**
+     * Waits until GET /health (with the spec's excluded alarms) answers 200 with "health":"true";
+     * fails at once if the process dies.
+     */
     void awaitHealthy(Duration timeout);
 
     /** Graceful stop: SIGTERM, then SIGKILL if it has not exited within 15 s. */
