@@ -26,9 +26,9 @@ import org.mapdb.StoreDirect;
  * values under string names (consistent_index, consistent_term, scheduledCompactRev,
  * finishedCompactRev). Other packages may keep their own buckets here (lease, auth, ...).
  *
- * <p>MapDB runs without its write-ahead log on a {@link CachedFileVolume}: the file is held in
- * memory and written back through a file channel at each {@link #sync()} and at close. A MapDB file that was
- * not closed cleanly may be silently damaged, so the file is treated as a cache of
+ * <p>MapDB runs without its write-ahead log on a {@link CachedFileVolume}: the file is held
+ * in memory and written back at each {@link #sync()} and at close. A MapDB file that was not
+ * closed cleanly may be silently damaged, so the file is treated as a cache of
  * (snapshot + Raft log): {@link #close()} writes a clean-close marker as its last step, and
  * {@link #open} removes that marker (and commits the removal) before anything else happens.
  * {@link #wasClosedCleanly()} is therefore true only if the previous session ended in a
@@ -128,7 +128,7 @@ public final class Backend implements AutoCloseable {
         try {
             return new Store(DBMaker.volumeDB(volume, exists).make(), volume);
         } catch (RuntimeException e) {
-            volume.close();
+            volume.abandon();
             throw e;
         }
     }

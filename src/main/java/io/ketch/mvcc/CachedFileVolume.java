@@ -313,6 +313,17 @@ final class CachedFileVolume extends Volume {
         }
     }
 
+    /** Closes the file without writing anything back: for a file MapDB refused to open. */
+    void abandon() {
+        closed.set(true);
+        slices = null;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing was written through it, and the caller deletes the file next
+        }
+    }
+
     @Override
     public int sliceSize() {
         return sliceSize;
