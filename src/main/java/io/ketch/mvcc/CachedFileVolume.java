@@ -41,10 +41,11 @@ final class CachedFileVolume extends Volume {
     private final int sliceShift;
     private final int sliceSize;
     private final int sliceMask;
+    private final int pagesPerSlice;
     private final ReentrantLock growLock = new ReentrantLock();
     private final Object syncLock = new Object();
+    /** Written after {@link #dirty} when growing, so a thread that sees a slice sees its flags. */
     private volatile byte[][] slices = new byte[0][];
-    private final int pagesPerSlice;
     /**
      * One flag per page, one array per slice (so growing never copies a flag another thread
      * is setting); a plain byte store is atomic.
