@@ -98,6 +98,7 @@ public class KetchServer {
         applier = new Applier(store, lessor);
         BackendQuota quota = BackendQuota.of(config.quotaBackendBytes(),
                 new SampledSize(storage.backend()::sizeBytes, 1_000_000));
+        warnIfHeapCannotHoldQuota(quota.maxBytes());
         entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
         noSpace = new NoSpaceAlarm(quota, entries.alarms(), identity.memberId(), this::proposeToLog);
         ServerMetrics metrics = new ServerMetrics(registry);
@@ -208,6 +209,20 @@ public class KetchServer {
             LOG.info("ketch member closed cleanly");
         } catch (IOException | InterruptedException e) {
             LOG.error("unclean shutdown; the next start rebuilds the store from snapshot and WAL", e);
+        }
+    }
+
+    /**
+     * The backend file is held in memory (see {@code CachedFileVolume}), so a backend at the
+     * quota needs that much heap, with room for everything else; say so at start rather than
+     * fail with an OutOfMemoryError later.
+     */
+    private static void warnIfHeapCannotHoldQuota(long quotaBytes) {
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        if (quotaBytes != Long.MAX_VALUE && quotaBytes > maxHeap / 2) {
+            LOG.warnf("the backend is held in memory: at --quota-backend-bytes (%d MiB) it would need more than "
+                    + "half of the maximum heap (%d MiB); raise the heap (-Xmx) or lower the quota",
+                    quotaBytes >> 20, maxHeap >> 20);
         }
     }
 

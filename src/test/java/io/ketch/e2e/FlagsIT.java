@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ketch.e2e.support.CommandResult;
 import io.ketch.e2e.support.Commands;
@@ -169,6 +170,21 @@ class FlagsIT {
             assertFalse(get.stdout().contains("\"kvs\""), "the refused key must not exist\n" + get.describe());
             ctl.ok("put", "small2", "v");
             assertEquals(before + 1, headerRevision(ctl), "a put under the limit still works");
+        }
+    }
+
+    @Test
+    void warnsAtStartWhenTheHeapCannotHoldABackendAtTheQuota() {
+        assumeTrue(Servers.targetIsKetch(), "Ketch holds its backend in memory; etcd has no such warning");
+        String warning = "the backend is held in memory";
+        try (ServerProcess small = Servers.candidate(ServerSpec.defaults().jvmArg("-Xmx256m"))) {
+            small.start();
+            assertTrue(small.logTail(500).contains(warning), "the default 2 GiB quota on a 256 MiB heap\n" + small.logTail(40));
+        }
+        try (ServerProcess fits = Servers.candidate(
+                ServerSpec.defaults().jvmArg("-Xmx256m").arg("--quota-backend-bytes=50000000"))) {
+            fits.start();
+            assertFalse(fits.logTail(500).contains(warning), "a 50 MB quota fits a 256 MiB heap\n" + fits.logTail(40));
         }
     }
 
