@@ -93,6 +93,66 @@ class BackendTest {
         }
     }
 
+    /**
+     * One writer appends records (growing the in-memory volume slice by slice, writing back at
+     * syncs) while readers read back records already written: every read sees its record whole.
+     */
+    @Test
+    void readersSeeEveryWrittenRecordWhileTheWriterGrowsAndSyncsTheFile() throws Exception {
+        int records = 20_000;
+        byte[] value = new byte[700]; // ~14 MB in all: the volume grows by many 1 MiB slices
+        try (Backend be = Backend.open(dir.resolve("db"))) {
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            List<Thread> readers = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                long seed = t;
+                readers.add(Thread.ofPlatform().start(() -> {
+                    Random rnd = new Random(seed);
+                    try {
+                        while (written.get() < records) {
+                            long upTo = written.get();
+                            if (upTo == 0) {
+                                continue;
+                            }
+                            long main = 1 + rnd.nextLong(upTo);
+                            byte[] got = be.get(Backend.KEY_BUCKET, new Revision(main, 0).toBytes());
+                            assertArrayEquals(recordValue(value, main), got, "record " + main);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (long main = 1; main <= records && failure.get() == null; main++) {
+                be.put(Backend.KEY_BUCKET, new Revision(main, 0).toBytes(), recordValue(value, main));
+                written.set(main);
+                if (main % 5_000 == 0) {
+                    be.sync();
+                }
+            }
+            written.set(records);
+            for (Thread r : readers) {
+                r.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError("a reader failed", failure.get());
+            }
+        }
+        try (Backend be = Backend.open(dir.resolve("db"))) {
+            assertTrue(be.wasClosedCleanly());
+            for (long main = 1; main <= records; main += 997) {
+                assertArrayEquals(recordValue(value, main), be.get(Backend.KEY_BUCKET, new Revision(main, 0).toBytes()));
+            }
+        }
+    }
+
+    private static byte[] recordValue(byte[] template, long main) {
+        byte[] v = template.clone();
+        java.nio.ByteBuffer.wrap(v).putLong(0, main).putLong(v.length - 8, main * 31);
+        return v;
+    }
+
     @Test
     void byteArrayKeysIterateInUnsignedLexicographicOrder() {
         try (Backend be = Backend.open(dir.resolve("db"))) {
