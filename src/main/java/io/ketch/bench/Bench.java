@@ -36,34 +36,34 @@ public final class Bench {
             return OK;
         }
         if (options.command().equals(WatchBench.NAME)) {
-            return runWatch(options, out, err);
+            // the watch benchmark has its own runner: it measures deliveries, not round trips
+            return runOn(options, out, err,
+                    (connections, summary, csv) -> new WatchBench(options, connections, summary, csv).execute());
         }
         Optional<Workload> workload = Workloads.create(options);
         if (workload.isEmpty()) {
             return usageError(err, "unknown benchmark: " + options.command());
         }
-        // With --csv, stdout carries only CSV so it can be redirected to a file; the summary
-        // still reaches the terminal on stderr.
-        PrintStream summary = options.csv() ? err : out;
-        try (Connections connections = Connections.open(options.endpoints(), options.conns(), options.timeout())) {
-            connections.awaitReady(options.timeout());
-            return new BenchRun(options, workload.get(), connections, summary, options.csv() ? out : null).execute();
-        } catch (BenchFailure e) {
-            err.println("ketch bench: " + e.getMessage());
-            return FAILED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            err.println("ketch bench: interrupted");
-            return FAILED;
-        }
+        return runOn(options, out, err,
+                (connections, summary, csv) -> new BenchRun(options, workload.get(), connections, summary, csv).execute());
     }
 
-    /** The watch benchmark has its own runner: it measures deliveries, not request round trips. */
-    private static int runWatch(BenchOptions options, PrintStream out, PrintStream err) {
+    /** A benchmark run over open connections; returns the exit code. */
+    @FunctionalInterface
+    private interface Runner {
+        int run(Connections connections, PrintStream summary, PrintStream csvOrNull)
+                throws BenchFailure, InterruptedException;
+    }
+
+    /**
+     * Opens the connections and runs. With --csv, stdout carries only CSV so it can be
+     * redirected to a file; the summary still reaches the terminal on stderr.
+     */
+    private static int runOn(BenchOptions options, PrintStream out, PrintStream err, Runner runner) {
         PrintStream summary = options.csv() ? err : out;
         try (Connections connections = Connections.open(options.endpoints(), options.conns(), options.timeout())) {
             connections.awaitReady(options.timeout());
-            return new WatchBench(options, connections, summary, options.csv() ? out : null).execute();
+            return runner.run(connections, summary, options.csv() ? out : null);
         } catch (BenchFailure e) {
             err.println("ketch bench: " + e.getMessage());
             return FAILED;
