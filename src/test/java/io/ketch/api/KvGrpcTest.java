@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
 import io.ketch.pb.etcdserver.ClusterGrpc;
 import io.ketch.pb.etcdserver.CompactionRequest;
 import io.ketch.pb.etcdserver.Compare;
@@ -29,40 +27,23 @@ import io.ketch.pb.etcdserver.StatusRequest;
 import io.ketch.pb.etcdserver.StatusResponse;
 import io.ketch.pb.etcdserver.TxnRequest;
 import io.ketch.pb.etcdserver.TxnResponse;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URL;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The KV service through the generated gRPC stubs, on the shared HTTP/gRPC port. */
 @QuarkusTest
-class KvGrpcTest {
-    @TestHTTPResource("/")
-    URL url;
-
-    private ManagedChannel channel;
+class KvGrpcTest extends GrpcClientFixture {
     private KVGrpc.KVBlockingStub kv;
-    /** Each test works under its own prefix; the store is shared by the test class. */
-    private String prefix;
+
+    KvGrpcTest() {
+        super("/t/");
+    }
 
     @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext().build();
+    void stubs() {
         kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-        prefix = "/t/" + UUID.randomUUID() + "/";
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-
-    private ByteString k(String s) {
-        return ByteString.copyFromUtf8(prefix + s);
     }
 
     private static ByteString b(String s) {

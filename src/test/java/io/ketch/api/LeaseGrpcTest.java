@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.ketch.pb.etcdserver.KVGrpc;
 import io.ketch.pb.etcdserver.LeaseGrantRequest;
@@ -28,46 +26,30 @@ import io.ketch.pb.etcdserver.PutRequest;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
 import io.ketch.testing.Poll;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URL;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Lease service through the generated gRPC stubs, on the shared HTTP/gRPC port. */
 @QuarkusTest
-class LeaseGrpcTest {
-    @TestHTTPResource("/")
-    URL url;
-
-    private ManagedChannel channel;
+class LeaseGrpcTest extends GrpcClientFixture {
     private LeaseGrpc.LeaseBlockingStub lease;
     private KVGrpc.KVBlockingStub kv;
-    private String prefix;
+
+    LeaseGrpcTest() {
+        super("/lease/");
+    }
 
     @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext().build();
+    void stubs() {
         lease = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
         kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
-        prefix = "/lease/" + UUID.randomUUID() + "/";
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-
-    private ByteString k(String s) {
-        return ByteString.copyFromUtf8(prefix + s);
     }
 
     /** A client-chosen ID no other test uses. */

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
 import io.ketch.pb.etcdserver.AlarmMember;
 import io.ketch.pb.etcdserver.AlarmRequest;
 import io.ketch.pb.etcdserver.AlarmResponse;
@@ -35,10 +33,8 @@ import io.ketch.server.MemberIdentity;
 import io.ketch.server.MemberStorage;
 import io.ketch.server.SnapshotRestore;
 import io.ketch.snap.PortableSnapshot;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.OutputStream;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -46,7 +42,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,35 +53,28 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Maintenance through the generated gRPC stubs: alarms, Status errors, Defragment, Snapshot and its restore. */
 @QuarkusTest
-class MaintenanceGrpcTest {
-    @TestHTTPResource("/")
-    URL url;
-
+class MaintenanceGrpcTest extends GrpcClientFixture {
     @TempDir
     Path tmp;
 
-    private ManagedChannel channel;
     private KVGrpc.KVBlockingStub kv;
     private MaintenanceGrpc.MaintenanceBlockingStub maint;
-    private String prefix;
+
+    MaintenanceGrpcTest() {
+        super("/m/");
+    }
 
     @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext().build();
+    void stubs() {
         kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
         maint = MaintenanceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
-        prefix = "/m/" + UUID.randomUUID() + "/";
     }
 
+    /** Runs before the fixture shuts the channel down. */
     @AfterEach
-    void close() throws InterruptedException {
+    void deactivateAlarms() {
         // never leave an alarm behind for the other test classes sharing this server
         maint.alarm(alarmRequest(AlarmRequest.AlarmAction.DEACTIVATE, AlarmType.NOSPACE));
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-
-    private ByteString k(String s) {
-        return ByteString.copyFromUtf8(prefix + s);
     }
 
     private void put(String key, String value) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -22,13 +21,10 @@ import io.ketch.pb.etcdserver.WatchRequest;
 import io.ketch.pb.etcdserver.WatchResponse;
 import io.ketch.pb.mvcc.Event;
 import io.ketch.server.KetchServer;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -39,29 +35,31 @@ import org.junit.jupiter.api.Test;
 
 /** The Watch service through the generated gRPC stubs: etcd's stream protocol on the wire. */
 @QuarkusTest
-class WatchGrpcTest {
-    @TestHTTPResource("/")
-    URL url;
+class WatchGrpcTest extends GrpcClientFixture {
     @Inject
     KetchServer server;
 
-    private ManagedChannel channel;
     private KVGrpc.KVBlockingStub kv;
-    private String prefix;
     private final List<Stream> streams = new ArrayList<>();
 
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress(url.getHost(), url.getPort()).usePlaintext()
-                .maxInboundMessageSize(64 << 20).build();
-        kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
-        prefix = "/w/" + UUID.randomUUID() + "/";
+    WatchGrpcTest() {
+        super("/w/");
     }
 
+    @Override
+    protected NettyChannelBuilder configure(NettyChannelBuilder builder) {
+        return builder.maxInboundMessageSize(64 << 20);
+    }
+
+    @BeforeEach
+    void stubs() {
+        kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    /** Runs before the fixture shuts the channel down. */
     @AfterEach
-    void close() throws InterruptedException {
+    void closeStreams() {
         streams.forEach(s -> s.requests.onCompleted());
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     /** One watch stream: requests out, responses into a queue. */
@@ -109,10 +107,6 @@ class WatchGrpcTest {
             assertEquals(-1, r.getWatchId(), "unexpected " + r);
             assertEquals(0, r.getEventsCount());
         }
-    }
-
-    private ByteString k(String s) {
-        return ByteString.copyFromUtf8(prefix + s);
     }
 
     private long put(String key, String value) {

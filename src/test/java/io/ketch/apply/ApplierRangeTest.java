@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.ketch.errors.EtcdError;
 import io.ketch.pb.etcdserver.RangeRequest;
@@ -21,16 +18,10 @@ import io.ketch.pb.etcdserver.RangeRequest.SortTarget;
 import io.ketch.pb.etcdserver.RangeResponse;
 
 /** etcd's Range options through Applier.range. */
-class ApplierRangeTest {
-
-    @TempDir
-    Path dir;
-
-    ApplierHarness h;
+class ApplierRangeTest extends ApplierFixture {
 
     @BeforeEach
-    void open() {
-        h = new ApplierHarness(dir.resolve("db"));
+    void writeKeys() {
         // revisions: a=3@2 b=1@3 c=2@4 d=0@5, then a rewritten @6 (version 2), b deleted @7,
         // b re-created @8
         h.put("a", "3");
@@ -40,11 +31,6 @@ class ApplierRangeTest {
         h.put("a", "4");
         h.delete(io.ketch.pb.etcdserver.DeleteRangeRequest.newBuilder().setKey(bs("b")));
         h.put("b", "9");
-    }
-
-    @AfterEach
-    void close() {
-        h.close();
     }
 
     static RangeRequest.Builder all() {

@@ -14,13 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.ketch.errors.EtcdError;
 import io.ketch.pb.etcdserver.Compare;
@@ -33,22 +29,7 @@ import io.ketch.pb.etcdserver.TxnRequest;
 import io.ketch.pb.etcdserver.TxnResponse;
 
 /** etcd's Txn through Applier.apply: compares, branches, nested txns, checks, atomicity. */
-class ApplierTxnTest {
-
-    @TempDir
-    Path dir;
-
-    ApplierHarness h;
-
-    @BeforeEach
-    void open() {
-        h = new ApplierHarness(dir.resolve("db"));
-    }
-
-    @AfterEach
-    void close() {
-        h.close();
-    }
+class ApplierTxnTest extends ApplierFixture {
 
     private boolean holds(Compare c) {
         TxnResponse r = h.txn(TxnRequest.newBuilder().addCompare(c));

@@ -7,13 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import io.ketch.errors.EtcdError;
 import io.ketch.pb.etcdserver.CompactionResponse;
@@ -25,22 +21,7 @@ import io.ketch.pb.internal.InternalRequest;
 import io.ketch.pb.mvcc.KeyValue;
 
 /** Put, DeleteRange, Compaction and the consistent index through Applier.apply. */
-class ApplierWriteTest {
-
-    @TempDir
-    Path dir;
-
-    ApplierHarness h;
-
-    @BeforeEach
-    void open() {
-        h = new ApplierHarness(dir.resolve("db"));
-    }
-
-    @AfterEach
-    void close() {
-        h.close();
-    }
+class ApplierWriteTest extends ApplierFixture {
 
     @Test
     void putAnswersTheNewRevisionAndAdvancesTheConsistentIndex() {

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.common.exception.EtcdException;
@@ -19,51 +17,30 @@ import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ketch.testing.Poll;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Leases through jetcd, used the way a Java application uses it. */
 @QuarkusTest
-class JetcdLeaseTest {
-    @TestHTTPResource("/")
-    URL url;
-
-    private Client client;
+class JetcdLeaseTest extends JetcdClientFixture {
     private Lease lease;
     private KV kv;
-    private String prefix;
+
+    JetcdLeaseTest() {
+        super("/jetcd-lease/");
+    }
 
     @BeforeEach
-    void connect() {
-        client = Client.builder().endpoints("http://" + url.getHost() + ":" + url.getPort()).build();
+    void clients() {
         lease = client.getLeaseClient();
         kv = client.getKVClient();
-        prefix = "/jetcd-lease/" + UUID.randomUUID() + "/";
-    }
-
-    @AfterEach
-    void close() {
-        client.close();
-    }
-
-    private ByteSequence k(String s) {
-        return ByteSequence.from(prefix + s, StandardCharsets.UTF_8);
-    }
-
-    private static ByteSequence v(String s) {
-        return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
     private long count(String key) throws Exception {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
@@ -24,50 +23,30 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Ketch through jetcd, the way a Java application talks to etcd: KV and Watch. */
 @QuarkusTest
-class JetcdTest {
-    @TestHTTPResource("/")
-    URL url;
-
-    private Client client;
+class JetcdTest extends JetcdClientFixture {
     private KV kv;
     private Watch watch;
-    private String prefix;
+
+    JetcdTest() {
+        super("/jetcd/");
+    }
 
     @BeforeEach
-    void connect() {
-        client = Client.builder().endpoints("http://" + url.getHost() + ":" + url.getPort()).build();
+    void clients() {
         kv = client.getKVClient();
         watch = client.getWatchClient();
-        prefix = "/jetcd/" + UUID.randomUUID() + "/";
-    }
-
-    @AfterEach
-    void close() {
-        client.close();
-    }
-
-    private ByteSequence k(String s) {
-        return ByteSequence.from(prefix + s, StandardCharsets.UTF_8);
-    }
-
-    private static ByteSequence v(String s) {
-        return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
     private static String str(ByteSequence b) {

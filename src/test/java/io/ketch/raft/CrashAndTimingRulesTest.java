@@ -27,12 +27,7 @@ class CrashAndTimingRulesTest {
 
     @Test
     void leaderKeepsRetryingAFollowerThatMissedEntries() {
-        TestCluster c = TestCluster.of(3);
-        c.campaign(1);
-        c.isolate(3);
-        c.propose(1, "a");
-        c.propose(1, "b");
-        c.heal();
+        TestCluster c = TestCluster.withFollower3Behind();
         c.tick(1, 1);
         assertEquals(List.of("a", "b"), c.node(3).appliedData(), "caught up after a heartbeat answer");
     }

@@ -23,12 +23,7 @@ class LeaderTransferTest {
 
     @Test
     void laggingTargetIsCaughtUpBeforeItIsToldToCampaign() {
-        TestCluster c = TestCluster.of(3);
-        c.campaign(1);
-        c.isolate(3);
-        c.propose(1, "a");
-        c.propose(1, "b");
-        c.heal();
+        TestCluster c = TestCluster.withFollower3Behind();
         c.dropIf(m -> m.getTo() == 3 && m.getType() == MSG_APP);
         c.node(1).node.transferLeader(3);
         c.stabilize();

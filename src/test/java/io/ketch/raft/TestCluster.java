@@ -42,6 +42,20 @@ final class TestCluster {
         return c;
     }
 
+    /**
+     * Three members, 1 leading and 3 behind: 3 was isolated while 1 and 2 committed "a" and
+     * "b", then the network healed; no message has reached 3 since.
+     */
+    static TestCluster withFollower3Behind() {
+        TestCluster c = of(3);
+        c.campaign(1);
+        c.isolate(3);
+        c.propose(1, "a");
+        c.propose(1, "b");
+        c.heal();
+        return c;
+    }
+
     /** A cluster whose founders start from {@link MemoryStorage#bootstrap}, so members can be added. */
     static TestCluster bootstrapped(int founders, UnaryOperator<RaftConfig.Builder> config) {
         long[] ids = LongStream.rangeClosed(1, founders).toArray();
