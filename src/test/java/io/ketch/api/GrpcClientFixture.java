@@ -1,7 +1,12 @@
 package io.ketch.api;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.quarkus.test.common.http.TestHTTPResource;
 import java.net.URL;
@@ -49,5 +54,12 @@ abstract class GrpcClientFixture {
     /** The key {@code s} under this test's prefix. */
     protected ByteString k(String s) {
         return ByteString.copyFromUtf8(prefix + s);
+    }
+
+    /** Asserts the call fails with etcd's gRPC status code and message. */
+    protected static void assertEtcdError(Status.Code code, String message, Runnable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode());
+        assertEquals(message, e.getStatus().getDescription());
     }
 }

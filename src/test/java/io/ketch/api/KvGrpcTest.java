@@ -58,12 +58,6 @@ class KvGrpcTest extends GrpcClientFixture {
         return kv.range(RangeRequest.newBuilder().setKey(b("\0")).setCountOnly(true).build()).getHeader().getRevision();
     }
 
-    private static void assertEtcdError(Status.Code code, String message, Runnable call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
-        assertEquals(code, e.getStatus().getCode());
-        assertEquals(message, e.getStatus().getDescription());
-    }
-
     @Test
     void everyHeaderCarriesClusterMemberRevisionAndTerm() {
         PutResponse p = put("a", "1");

@@ -3,12 +3,10 @@ package io.ketch.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.ketch.pb.etcdserver.KVGrpc;
 import io.ketch.pb.etcdserver.LeaseGrantRequest;
@@ -72,12 +70,6 @@ class LeaseGrpcTest extends GrpcClientFixture {
 
     private LeaseTimeToLiveResponse ttl(long id, boolean keys) {
         return lease.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).setKeys(keys).build());
-    }
-
-    private static void assertEtcdError(Status.Code code, String message, Runnable call) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
-        assertEquals(code, e.getStatus().getCode());
-        assertEquals(message, e.getStatus().getDescription());
     }
 
     @Test
