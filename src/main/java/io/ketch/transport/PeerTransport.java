@@ -21,6 +21,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -113,6 +114,9 @@ public final class PeerTransport implements AutoCloseable {
     private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
     private final Map<Long, Peer> peers = new ConcurrentHashMap<>();
     private final Map<Long, Counter> receivedBytes = new ConcurrentHashMap<>();
+    /** Accepted connections and inbound message streams, torn down at once on close. */
+    private final java.util.Set<HttpConnection> serverConnections = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<HttpServerRequest> inboundStreams = ConcurrentHashMap.newKeySet();
     private volatile boolean started;
     private volatile boolean closed;
     private long probeTimer = -1;
@@ -192,6 +196,10 @@ public final class PeerTransport implements AutoCloseable {
                 String host = u.getHost() == null ? "0.0.0.0" : u.getHost();
                 HttpServer server = vertx.createHttpServer(serverOptions(host, port(u)));
                 server.requestHandler(this::serve);
+                server.connectionHandler(conn -> {
+                    serverConnections.add(conn);
+                    conn.closeHandler(v -> serverConnections.remove(conn));
+                });
                 servers.add(server);
                 binds.add(server.listen());
             }
@@ -271,6 +279,15 @@ public final class PeerTransport implements AutoCloseable {
                 removeGauge(p);
             }
             List<Future<Void>> fs = new ArrayList<>();
+            // HTTP/2 closes gracefully (GOAWAY, then waits for open streams): reset the streams
+            // and close the connections now, so that peers see this member go at once.
+            for (HttpServerRequest in : inboundStreams) {
+                in.response().reset();
+            }
+            inboundStreams.clear();
+            for (HttpConnection c : serverConnections) {
+                fs.add(c.shutdown(0, TimeUnit.MILLISECONDS));
+            }
             for (HttpServer s : servers) {
                 fs.add(s.close());
             }
@@ -507,6 +524,8 @@ public final class PeerTransport implements AutoCloseable {
                 return;
             }
             p.stream = req;
+            // Vert.x 4 wants "chunked" for a body of unknown length; on HTTP/2 it only lifts that check.
+            req.setChunked(true);
             req.exceptionHandler(t -> linkDown(p, req, LinkState.DOWN, t.toString()));
             req.response().onComplete(rar -> {
                 if (rar.failed()) {
@@ -806,6 +825,10 @@ public final class PeerTransport implements AutoCloseable {
     // ---------------------------------------------------------------- serving side
 
     private void serve(HttpServerRequest req) {
+        if (closed) {
+            req.response().setStatusCode(503).end("this member's peer transport is closing\n");
+            return;
+        }
         String path = req.path();
         HttpMethod method = req.method();
         if (path.equals(PATH_STREAM) && method == HttpMethod.POST) {
@@ -911,8 +934,13 @@ public final class PeerTransport implements AutoCloseable {
             deliver(req, fromHex, rx, buf.getBytes());
         });
         req.handler(parser);
-        req.exceptionHandler(t -> LOG.debugf("message stream from peer %s ended: %s", fromHex, t.toString()));
+        inboundStreams.add(req);
+        req.exceptionHandler(t -> {
+            inboundStreams.remove(req);
+            LOG.debugf("message stream from peer %s ended: %s", fromHex, t.toString());
+        });
         req.endHandler(v -> {
+            inboundStreams.remove(req);
             if (!resp.ended()) {
                 resp.end();
             }
