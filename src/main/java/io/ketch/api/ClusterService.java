@@ -1,7 +1,6 @@
 package io.ketch.api;
 
 import io.ketch.pb.etcdserver.Cluster;
-import io.ketch.pb.etcdserver.Member;
 import io.ketch.pb.etcdserver.MemberAddRequest;
 import io.ketch.pb.etcdserver.MemberAddResponse;
 import io.ketch.pb.etcdserver.MemberListRequest;
@@ -13,12 +12,11 @@ import io.ketch.pb.etcdserver.MemberRemoveResponse;
 import io.ketch.pb.etcdserver.MemberUpdateRequest;
 import io.ketch.pb.etcdserver.MemberUpdateResponse;
 import io.ketch.server.KetchServer;
-import io.ketch.server.MemberIdentity;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 
-/** etcd's Cluster service for the single member; membership changes come with the cluster issue. */
+/** etcd's Cluster service: the member list; membership changes come with the next issue. */
 @GrpcService
 public class ClusterService implements Cluster {
     @Inject
@@ -26,14 +24,9 @@ public class ClusterService implements Cluster {
 
     @Override
     public Uni<MemberListResponse> memberList(MemberListRequest request) {
-        MemberIdentity id = server.identity();
         return Uni.createFrom().item(MemberListResponse.newBuilder()
                 .setHeader(server.header().toBuilder().clearRevision()) // etcd's cluster headers carry no revision
-                .addMembers(Member.newBuilder()
-                        .setID(id.memberId())
-                        .setName(id.name())
-                        .addAllPeerURLs(id.peerUrls())
-                        .addAllClientURLs(id.clientUrls()))
+                .addAllMembers(server.members())
                 .build());
     }
 

@@ -33,6 +33,8 @@ public class HttpEndpoints {
             String reason = null;
             if (!server.ready()) {
                 reason = "ketch: member is not serving";
+            } else if (server.leader() == 0) {
+                reason = "RAFT NO LEADER"; // etcd's reason while the member has no leader
             } else {
                 // as etcd: a raised alarm makes the member unhealthy unless ?exclude=<ALARM> names it
                 List<String> excluded = rc.queryParam("exclude");
@@ -50,7 +52,7 @@ public class HttpEndpoints {
         router.get("/livez").handler(rc -> rc.response().putHeader("Content-Type", TEXT)
                 .putHeader("X-Content-Type-Options", "nosniff").end("ok\n"));
         router.get("/readyz").handler(rc -> {
-            boolean ok = server.ready();
+            boolean ok = server.ready() && server.leader() != 0;
             rc.response().setStatusCode(ok ? 200 : 503).putHeader("Content-Type", TEXT)
                     .putHeader("X-Content-Type-Options", "nosniff").end(ok ? "ok\n" : "not ready\n");
         });

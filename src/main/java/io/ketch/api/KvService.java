@@ -31,13 +31,16 @@ public class KvService implements KV {
 
     @Override
     public Uni<RangeResponse> range(RangeRequest request) {
+        CompletableFuture<RangeResponse> f;
         try {
             KvRequestValidator.checkRange(request);
-            RangeResponse r = server.range(request);
-            return Uni.createFrom().item(r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+            f = server.range(request, CallContext.current());
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(GrpcErrors.toStatus(e));
         }
+        return Uni.createFrom().completionStage(f)
+                .map(r -> r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override
@@ -57,15 +60,17 @@ public class KvService implements KV {
     @Override
     public Uni<TxnResponse> txn(TxnRequest request) {
         if (Applier.isReadOnly(request)) {
-            // Nothing to log: on a single member the applied state already holds every
-            // acknowledged write, so a local read-only txn is linearizable.
+            // Nothing to log: served by the server's read path, like a range.
+            CompletableFuture<TxnResponse> f;
             try {
                 KvRequestValidator.checkTxn(request, server.config().maxTxnOps());
-                TxnResponse r = server.readOnlyTxn(request);
-                return Uni.createFrom().item(r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build());
+                f = server.readOnlyTxn(request, CallContext.current());
             } catch (RuntimeException e) {
                 return Uni.createFrom().failure(GrpcErrors.toStatus(e));
             }
+            return Uni.createFrom().completionStage(f)
+                    .map(r -> r.toBuilder().setHeader(server.header(r.getHeader().getRevision())).build())
+                    .onFailure().transform(GrpcErrors::toStatus);
         }
         return propose(() -> KvRequestValidator.checkTxn(request, server.config().maxTxnOps()),
                 InternalRequest.newBuilder().setTxn(request), TxnResponse.class)

@@ -70,46 +70,18 @@ public class LeaseService implements Lease {
             return Uni.createFrom().failure(GrpcErrors.toStatus(EtcdError.STOPPED.exception()));
         }
         // the header is taken before renewing: its revision is not newer than the renewal (etcd)
-        LeaseKeepAliveResponse.Builder resp = LeaseKeepAliveResponse.newBuilder()
-                .setID(request.getID())
-                .setHeader(server.header());
-        Lessor.Renewal renewal = server.lessor().renew(request.getID());
-        switch (renewal.status()) {
-            case RENEWED:
-                return Uni.createFrom().item(resp.setTTL(renewal.ttl()).build());
-            case EXPIRED:
-                return waitForRevocation(renewal.revoked())
-                        .map(x -> resp.setTTL(0).build());
-            default:
-                return Uni.createFrom().item(resp.setTTL(0).build());
-        }
-    }
-
-    private Uni<Void> waitForRevocation(CompletableFuture<Void> revoked) {
-        return Uni.createFrom().completionStage(revoked)
-                .ifNoItem().after(Duration.ofMillis(server.requestTimeoutMs()))
-                .failWith(() -> GrpcErrors.toStatus(EtcdError.TIMEOUT.exception()));
+        ResponseHeader header = server.header();
+        return Uni.createFrom().completionStage(server.renewLease(request.getID()))
+                .emitOn(CallContext.current())
+                .map(ttl -> LeaseKeepAliveResponse.newBuilder().setID(request.getID()).setHeader(header).setTTL(ttl).build())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override
     public Uni<LeaseTimeToLiveResponse> leaseTimeToLive(LeaseTimeToLiveRequest request) {
-        try {
-            requireReady();
-            LeaseTimeToLiveResponse.Builder resp = LeaseTimeToLiveResponse.newBuilder()
-                    .setHeader(server.header())
-                    .setID(request.getID());
-            Lessor.LeaseStatus status = server.lessor().timeToLive(request.getID(), request.getKeys());
-            if (status == null) {
-                // etcd answers an unknown lease with TTL -1, not an error
-                return Uni.createFrom().item(resp.setTTL(-1).build());
-            }
-            return Uni.createFrom().item(resp.setTTL(status.remainingSeconds())
-                    .setGrantedTTL(status.grantedTtl())
-                    .addAllKeys(status.keys())
-                    .build());
-        } catch (RuntimeException e) {
-            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
-        }
+        return Uni.createFrom().completionStage(() -> server.leaseTimeToLive(request))
+                .emitOn(CallContext.current())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override
@@ -117,7 +89,7 @@ public class LeaseService implements Lease {
         try {
             requireReady();
             LeaseLeasesResponse.Builder resp = LeaseLeasesResponse.newBuilder().setHeader(server.header());
-            for (long id : server.lessor().leases()) {
+            for (long id : server.leaseIds()) {
                 resp.addLeases(LeaseStatus.newBuilder().setID(id));
             }
             return Uni.createFrom().item(resp.build());

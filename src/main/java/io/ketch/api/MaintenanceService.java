@@ -1,6 +1,7 @@
 package io.ketch.api;
 
 import io.ketch.KetchMain;
+import io.ketch.errors.EtcdError;
 import io.ketch.alarm.AlarmStore;
 import io.ketch.mvcc.HashResult;
 import io.ketch.pb.etcdserver.AlarmMember;
@@ -38,8 +39,8 @@ public class MaintenanceService implements Maintenance {
     KetchServer server;
 
     /**
-     * etcd's Status: every field etcd 3.5 fills. A single member is its own leader, so the
-     * only errors are the raised alarms, each in etcd's text form.
+     * etcd's Status: every field etcd 3.5 fills. Errors: "no leader" while this member knows
+     * none, then the raised alarms, each in etcd's text form.
      */
     @Override
     public Uni<StatusResponse> status(StatusRequest request) {
@@ -54,6 +55,9 @@ public class MaintenanceService implements Maintenance {
                     .setRaftTerm(server.raftTerm())
                     .setRaftAppliedIndex(server.appliedIndex())
                     .setIsLearner(false);
+            if (server.leader() == 0) {
+                b.addErrors(EtcdError.NO_LEADER.message); // etcd 3.5 reports a missing leader here
+            }
             for (AlarmMember m : server.alarms().get(AlarmType.NONE)) {
                 b.addErrors(AlarmStore.describe(m));
             }

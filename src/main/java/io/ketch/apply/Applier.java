@@ -333,6 +333,21 @@ public final class Applier {
         return true;
     }
 
+    /** True if every op of the txn is a serializable range (etcd's isTxnSerializable). */
+    public static boolean isSerializable(TxnRequest rt) {
+        for (RequestOp op : rt.getSuccessList()) {
+            if (op.getRequestCase() != RequestOp.RequestCase.REQUEST_RANGE || !op.getRequestRange().getSerializable()) {
+                return false;
+            }
+        }
+        for (RequestOp op : rt.getFailureList()) {
+            if (op.getRequestCase() != RequestOp.RequestCase.REQUEST_RANGE || !op.getRequestRange().getSerializable()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Serves a read-only txn (see {@link #isReadOnly}) on a read view, without Raft, as etcd
      * does. The answer's header revision is the view's revision.

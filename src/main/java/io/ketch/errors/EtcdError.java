@@ -25,6 +25,8 @@ public enum EtcdError {
     NO_LEADER(14, "etcdserver: no leader"),
     STOPPED(14, "etcdserver: server stopped"),
     TIMEOUT(14, "etcdserver: request timed out"),
+    TIMEOUT_DUE_TO_LEADER_FAIL(14, "etcdserver: request timed out, possibly due to previous leader failure"),
+    LEADER_CHANGED(14, "etcdserver: leader changed"),
     CORRUPT(15, "etcdserver: corrupt cluster");
 
     /** gRPC status code number (3 INVALID_ARGUMENT, 5 NOT_FOUND, 11 OUT_OF_RANGE, ...). */

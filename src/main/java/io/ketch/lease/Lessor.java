@@ -276,6 +276,19 @@ public final class Lessor {
         }
     }
 
+    /**
+     * Stops being primary (etcd's Demote), when this member loses leadership: deadlines no
+     * longer count here (every lease lives "forever" until a leader promotes it again), so a
+     * former leader never expires a lease another leader is keeping alive.
+     */
+    public synchronized void demote() {
+        primary = false;
+        for (Lease l : leases.values()) {
+            l.forever = true;
+        }
+        queue.clear();
+    }
+
     public synchronized boolean isPrimary() {
         return primary;
     }

@@ -5,7 +5,11 @@ import io.ketch.errors.EtcdException;
 import io.ketch.pb.internal.InternalRequest;
 import io.ketch.pb.raft.Entry;
 import io.ketch.pb.raft.EntryType;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,6 +60,11 @@ final class ApplyStage implements AutoCloseable {
     /** Held while a batch is applied; {@link #withApplyPaused} holds it to run between batches. */
     private final ReentrantLock applyLock = new ReentrantLock();
     private volatile Throwable failure;
+    /** Reads waiting for the applied index to reach theirs, by index; guarded by itself. */
+    private final PriorityQueue<AppliedWaiter> appliedWaiters =
+            new PriorityQueue<>(Comparator.comparingLong(AppliedWaiter::index));
+
+    private record AppliedWaiter(long index, CompletableFuture<Void> done) {}
 
     ApplyStage(EntryApplier applier, PendingRequests pending, AfterApply afterApply, ServerMetrics metrics,
                long appliedIndex) {
@@ -72,6 +81,34 @@ final class ApplyStage implements AutoCloseable {
 
     long appliedIndex() {
         return appliedIndex.get();
+    }
+
+    /**
+     * Completes once every entry up to {@code index} is applied (at once if it already is), on
+     * the thread that applied it: continue elsewhere for anything but a hand-off.
+     */
+    CompletableFuture<Void> waitApplied(long index) {
+        if (appliedIndex.get() >= index) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (appliedWaiters) {
+            appliedWaiters.add(new AppliedWaiter(index, f));
+        }
+        // the batch that reaches index may have finished between the check and the add
+        releaseAppliedWaiters();
+        return f;
+    }
+
+    private void releaseAppliedWaiters() {
+        long applied = appliedIndex.get();
+        List<CompletableFuture<Void>> ready = new ArrayList<>();
+        synchronized (appliedWaiters) {
+            while (!appliedWaiters.isEmpty() && appliedWaiters.peek().index() <= applied) {
+                ready.add(appliedWaiters.poll().done());
+            }
+        }
+        ready.forEach(f -> f.complete(null));
     }
 
     boolean healthy() {
@@ -152,6 +189,7 @@ final class ApplyStage implements AutoCloseable {
             term = e.getTerm();
             metrics.applied();
         }
+        releaseAppliedWaiters();
         afterApply.applied(appliedIndex.get(), term);
     }
 

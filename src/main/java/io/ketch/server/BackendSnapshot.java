@@ -2,6 +2,7 @@ package io.ketch.server;
 
 import io.ketch.alarm.AlarmStore;
 import io.ketch.lease.LeaseBucket;
+import io.ketch.membership.MembershipStore;
 import io.ketch.mvcc.Backend;
 import io.ketch.snap.SnapshotRecord;
 import java.util.Iterator;
@@ -16,7 +17,7 @@ import java.util.NoSuchElementException;
  */
 final class BackendSnapshot {
     static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET,
-            AlarmStore.BUCKET, LeaseBucket.NAME);
+            AlarmStore.BUCKET, LeaseBucket.NAME, MembershipStore.BUCKET);
 
     private BackendSnapshot() {}
 

@@ -7,10 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
-/** Persists the member's cluster ID, member ID and name the first time it starts. */
+/**
+ * Persists the member's cluster ID, member ID, name and the founding members (names, IDs,
+ * peer URLs) the first time it starts; a restart takes them from here, not from the flags.
+ */
 final class IdentityFile {
     private IdentityFile() {}
 
@@ -20,14 +25,24 @@ final class IdentityFile {
             try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 p.load(in);
             }
-            return new MemberIdentity(Long.parseUnsignedLong(p.getProperty("cluster-id"), 16),
-                    Long.parseUnsignedLong(p.getProperty("member-id"), 16), p.getProperty("name"),
-                    List.of(p.getProperty("peer-urls").split(",")), fromFlags.clientUrls());
+            long memberId = Long.parseUnsignedLong(p.getProperty("member-id"), 16);
+            String name = p.getProperty("name");
+            List<String> peerUrls = List.of(p.getProperty("peer-urls").split(","));
+            // Written by members before clusters existed: the member alone.
+            String initial = p.getProperty("initial-cluster");
+            List<MemberIdentity.InitialMember> founders = initial == null
+                    ? List.of(new MemberIdentity.InitialMember(memberId, name, peerUrls))
+                    : parseFounders(initial, p.getProperty("initial-cluster-ids"));
+            return new MemberIdentity(Long.parseUnsignedLong(p.getProperty("cluster-id"), 16), memberId, name,
+                    peerUrls, fromFlags.clientUrls(), founders);
         }
+        List<String> ids = fromFlags.initialCluster().stream().map(m -> Long.toHexString(m.id())).toList();
         String text = "cluster-id=" + Long.toHexString(fromFlags.clusterId()) + "\n"
                 + "member-id=" + Long.toHexString(fromFlags.memberId()) + "\n"
                 + "name=" + fromFlags.name() + "\n"
-                + "peer-urls=" + String.join(",", fromFlags.peerUrls()) + "\n";
+                + "peer-urls=" + String.join(",", fromFlags.peerUrls()) + "\n"
+                + "initial-cluster=" + MemberIdentity.formatInitialCluster(fromFlags.initialCluster()) + "\n"
+                + "initial-cluster-ids=" + String.join(",", ids) + "\n";
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
@@ -35,5 +50,20 @@ final class IdentityFile {
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         return fromFlags;
+    }
+
+    /** The founders in --initial-cluster order, with the IDs derived when the cluster was made. */
+    private static List<MemberIdentity.InitialMember> parseFounders(String initialCluster, String idList) {
+        Map<String, List<String>> byName = MemberIdentity.parseInitialCluster(initialCluster);
+        String[] ids = idList.split(",");
+        if (ids.length != byName.size()) {
+            throw new IllegalStateException("identity file: initial-cluster and initial-cluster-ids disagree");
+        }
+        List<MemberIdentity.InitialMember> out = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, List<String>> m : byName.entrySet()) {
+            out.add(new MemberIdentity.InitialMember(Long.parseUnsignedLong(ids[i++], 16), m.getKey(), m.getValue()));
+        }
+        return out;
     }
 }

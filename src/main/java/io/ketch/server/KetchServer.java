@@ -12,6 +12,8 @@ import io.ketch.lease.LeaseIdGenerator;
 import io.ketch.lease.Lessor;
 import io.ketch.lease.LessorRecovery;
 import io.ketch.pb.etcdserver.AlarmType;
+import io.ketch.pb.etcdserver.LeaseTimeToLiveRequest;
+import io.ketch.pb.etcdserver.LeaseTimeToLiveResponse;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
 import io.ketch.pb.etcdserver.ResponseHeader;
@@ -24,6 +26,20 @@ import io.ketch.raft.RaftConfig;
 import io.ketch.raft.RawNode;
 import io.ketch.raft.node.RaftLogRecovery;
 import io.ketch.raft.node.RaftNode;
+import io.ketch.raft.ReadState;
+import io.ketch.membership.MembershipStore;
+import io.ketch.pb.etcdserver.Member;
+import io.ketch.pb.internal.MemberAttributes;
+import io.ketch.transport.PeerTransport;
+import io.ketch.transport.TransportConfig;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Map;
+import java.util.LinkedHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 import io.ketch.watch.WatchConfig;
 import io.ketch.watch.WatchableStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -41,9 +57,9 @@ import java.util.concurrent.locks.LockSupport;
 import org.jboss.logging.Logger;
 
 /**
- * The member as a whole: opens and recovers its storage at startup, runs Raft (a cluster of
- * one for now) and the apply stage, serves reads, and closes everything cleanly at shutdown.
- * The API layer talks only to this class.
+ * The member as a whole: opens and recovers its storage at startup, runs Raft with its peers
+ * and the apply stage, serves reads (serializable locally, linearizable through ReadIndex),
+ * and closes everything cleanly at shutdown. The API layer talks only to this class.
  */
 @ApplicationScoped
 public class KetchServer {
@@ -56,6 +72,8 @@ public class KetchServer {
     ServerConfig config;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Vertx vertx;
 
     private MemberIdentity identity;
     private MemberStorage storage;
@@ -67,7 +85,17 @@ public class KetchServer {
     private Lessor lessor;
     private LeaseIdGenerator leaseIds;
     private LeaseExpiryLoop leaseExpiry;
-    private final PendingRequests pending = new PendingRequests();
+    private PendingRequests pending;
+    private MembershipStore members;
+    private PeerTransport transport;
+    private RaftPeers peers;
+    private LeaseRouter leases;
+    private ReadIndexQueue reads;
+    private ServerMetrics metrics;
+    private ScheduledExecutorService timer;
+    /** This member is the only voter: every acknowledged write is applied here before it is acknowledged. */
+    private boolean soleVoter;
+    private volatile long lastLeader;
     private ApplyStage applyStage;
     private RaftNode raft;
     private WatchableStore watchable;
@@ -89,7 +117,12 @@ public class KetchServer {
         long t0 = System.nanoTime();
         storage = MemberStorage.open(Path.of(config.dataDir()), config.walDir().filter(s -> !s.isBlank()).map(Path::of));
         identity = storage.identity(MemberIdentity.fromConfig(config));
+        pending = new PendingRequests(identity.memberId());
         store = storage.store();
+        members = MembershipStore.open(storage.backend());
+        for (MemberIdentity.InitialMember m : identity.initialCluster()) {
+            members.seedFounder(m.id(), m.peerUrls());
+        }
         // The lessor is rebuilt before Raft re-delivers committed entries (grants, revokes and
         // puts with leases) to the applier.
         lessor = new Lessor(System::nanoTime, Lessor.minTtlSeconds(config.heartbeatInterval(), config.electionTimeout()),
@@ -101,38 +134,107 @@ public class KetchServer {
         warnIfHeapCannotHoldQuota(quota.maxBytes());
         entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
         noSpace = new NoSpaceAlarm(quota, entries.alarms(), identity.memberId(), this::proposeToLog);
-        ServerMetrics metrics = new ServerMetrics(registry);
+        metrics = new ServerMetrics(registry);
 
-        // A single member is the only voter; membership changes arrive with multi-member clusters.
-        ConfState membership = ConfState.newBuilder().addVoters(identity.memberId()).build();
-        MemoryStorage log = RaftLogRecovery.restore(storage.wal(), storage.replay(), membership);
+        // The founders are the voters; membership changes come with the next issue.
+        ConfState.Builder membership = ConfState.newBuilder();
+        identity.initialCluster().forEach(m -> membership.addVoters(m.id()));
+        soleVoter = identity.initialCluster().size() == 1;
+        MemoryStorage log = RaftLogRecovery.restore(storage.wal(), storage.replay(), membership.build());
         long applied = Math.max(store.consistentIndex(), log.firstIndex() - 1);
         int electionTicks = (int) Math.max(2, config.electionTimeout() / config.heartbeatInterval());
         RawNode node = new RawNode(RaftConfig.builder(identity.memberId())
                 .electionTick(electionTicks).heartbeatTick(1).applied(applied)
-                .randomSeed(identity.memberId()).build(), log);
+                .randomSeed(identity.memberId() ^ System.nanoTime()).build(), log);
 
         // Watchers start from the recovered revision: attach before Raft re-delivers anything.
         watchable = WatchableStore.start(store, watchConfig(), this::header);
         SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
-        applyStage = new ApplyStage(entries::apply, pending, snapshots::maybeSnapshot, metrics, applied);
+        applyStage = new ApplyStage(this::applyEntry, pending, snapshots::maybeSnapshot, metrics, applied);
         raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
                 metrics::walFsync);
         snapshots.attach(raft);
+        reads = new ReadIndexQueue(raft::readIndex, raft::leader, System::nanoTime,
+                TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
+        startPeerTransport();
+        raft.connect(peers, new RaftNode.Listener() {
+            @Override
+            public void roleChanged(long leader, boolean isLeader, long term) {
+                onRoleChanged(leader, isLeader);
+            }
+
+            @Override
+            public void readStates(List<ReadState> states) {
+                reads.answered(states);
+            }
+        }, snap -> {
+            throw new IOException("received a snapshot, but installing snapshots is not built yet");
+        });
         registerGauges(metrics);
-        applyStage.start();
-        raft.start(true);
-        awaitLeader();
-        // A single member leads from the start: the leases' clocks start now with their full
-        // TTL plus an election timeout (etcd's Promote), so none dies early after a restart.
-        lessor.promote(TimeUnit.MILLISECONDS.toNanos(config.electionTimeout()));
         leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
         leaseExpiry = new LeaseExpiryLoop(lessor, this::propose);
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ketch-server-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        applyStage.start();
+        raft.start(soleVoter);
+        if (soleVoter) {
+            awaitLeader();
+        }
         ready = true;
         leaseExpiry.start();
-        LOG.infof("ketch member %s (%s) of cluster %s ready at revision %d, raft index %d, term %d, in %d ms",
+        timer.scheduleWithFixedDelay(reads::tick, 100, 100, TimeUnit.MILLISECONDS);
+        new AttributePublisher(identity, this::proposeToLog, timer).start();
+        LOG.infof("ketch member %s (%s) of cluster %s started at revision %d, raft index %d, term %d, in %d ms",
                 identity.name(), MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(identity.clusterId()),
                 store.currentRevision(), raft.lastIndex(), raft.term(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Listens on the peer URLs and connects to every other member (none for a single member). */
+    private void startPeerTransport() {
+        Map<Long, List<String>> others = new LinkedHashMap<>();
+        identity.peers().forEach(m -> others.put(m.id(), m.peerUrls()));
+        peers = new RaftPeers(raft);
+        leases = new LeaseRouter(lessor, raft, requestTimeoutMs());
+        leases.register(peers);
+        transport = new PeerTransport(vertx, new TransportConfig(identity.clusterId(), identity.memberId(),
+                MemberIdentity.splitUrls(config.listenPeerUrls()), others, storage.snapDir().resolve("incoming")),
+                peers, registry);
+        peers.attach(transport);
+        transport.start().join();
+    }
+
+    /** Applies one committed request: membership attributes here, everything else through the applier chain. */
+    private Object applyEntry(long index, long term, InternalRequest request) {
+        if (request.hasMemberAttributes()) {
+            members.applyAttributes(request.getMemberAttributes());
+            return Boolean.TRUE;
+        }
+        return entries.apply(index, term, request);
+    }
+
+    /**
+     * On the Raft thread. A new leader becomes the primary lessor and extends every lease by
+     * an election timeout (etcd's Promote), so a failover does not expire leases en masse;
+     * a member that stops leading stops expiring leases (etcd's Demote). Reads in flight may
+     * never be answered by a new leader, so they fail with etcd's "leader changed".
+     */
+    private void onRoleChanged(long leader, boolean isLeader) {
+        long previous = lastLeader;
+        lastLeader = leader;
+        if (leader != 0 && leader != previous) {
+            metrics.leaderChanged();
+        }
+        if (isLeader && !lessor.isPrimary()) {
+            lessor.promote(TimeUnit.MILLISECONDS.toNanos(config.electionTimeout()));
+        } else if (!isLeader && lessor.isPrimary()) {
+            lessor.demote();
+        }
+        if (leader != previous) {
+            reads.leaderChanged();
+        }
     }
 
     /**
@@ -199,8 +301,11 @@ public class KetchServer {
         }
         ready = false;
         try {
+            timer.shutdownNow();
             leaseExpiry.close();
+            transport.close();
             raft.close();
+            reads.failAll(EtcdError.STOPPED);
             applyStage.close();
             pending.failAll(EtcdError.STOPPED);
             watchable.close();
@@ -257,24 +362,56 @@ public class KetchServer {
         if (bytes.length > config.maxRequestBytes()) {
             return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_LARGE.exception());
         }
+        long leaderAtStart = raft.leader();
         CompletableFuture<Object> f = pending.register(id);
-        raft.propose(bytes, () -> pending.fail(id, raft.leader() == 0 ? EtcdError.NO_LEADER : EtcdError.TOO_MANY_REQUESTS));
+        raft.propose(bytes, () -> {
+            metrics.proposalFailed();
+            pending.fail(id, raft.leader() == 0 ? EtcdError.NO_LEADER : EtcdError.TOO_MANY_REQUESTS);
+        });
+        // etcd's request timeout; the entry may still be applied later, which the client must
+        // allow for (etcd's clients retry only what failed before reaching the log).
+        timer.schedule(() -> {
+            if (!f.isDone()) {
+                metrics.proposalFailed();
+                pending.fail(id, raft.leader() != leaderAtStart ? EtcdError.TIMEOUT_DUE_TO_LEADER_FAIL : EtcdError.TIMEOUT);
+            }
+        }, requestTimeoutMs(), TimeUnit.MILLISECONDS);
         return f;
     }
 
     /**
-     * A read. On a single member every acknowledged write is applied before it is
-     * acknowledged, so reading the applied state is linearizable as well as serializable.
+     * A range. Serializable: from this member's applied state at once. Linearizable: once a
+     * ReadIndex round confirms the read point and this member has applied up to it (on a
+     * sole voter every acknowledged write is already applied, so no round is needed). The
+     * read itself runs on {@code caller} (the call's event loop), never on the apply thread.
      */
-    public RangeResponse range(RangeRequest request) {
-        requireReady();
-        return applier.range(request);
+    public CompletableFuture<RangeResponse> range(RangeRequest request, Executor caller) {
+        return read(request.getSerializable(), () -> applier.range(request), caller);
     }
 
-    /** A txn without writes, served like a read. */
-    public TxnResponse readOnlyTxn(TxnRequest request) {
-        requireReady();
-        return applier.readOnlyTxn(request);
+    /** A txn without writes, served like a read; serializable only if all its ranges are. */
+    public CompletableFuture<TxnResponse> readOnlyTxn(TxnRequest request, Executor caller) {
+        return read(Applier.isSerializable(request), () -> applier.readOnlyTxn(request), caller);
+    }
+
+    private <T> CompletableFuture<T> read(boolean serializable, Supplier<T> read, Executor caller) {
+        try {
+            requireReady();
+            if (serializable || (soleVoter && raft.isLeader())) {
+                return CompletableFuture.completedFuture(read.get());
+            }
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return linearizableReadPoint().thenApplyAsync(v -> {
+            requireReady();
+            return read.get();
+        }, caller);
+    }
+
+    /** Completes once this member's applied state holds every write acknowledged before the call. */
+    public CompletableFuture<Void> linearizableReadPoint() {
+        return reads.readIndex().thenCompose(applyStage::waitApplied);
     }
 
     private void requireReady() {
@@ -322,9 +459,31 @@ public class KetchServer {
         }
     }
 
-    /** The leases; read and renewed by the Lease service, changed only by the applier. */
-    public Lessor lessor() {
+    /** A keepalive (answered by the leader's lessor): the TTL left after renewing, 0 if the lease is gone. */
+    public CompletableFuture<Long> renewLease(long id) {
+        if (!ready) {
+            return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+        }
+        return leases.renew(id);
+    }
+
+    /** TimeToLive from the leader's view, with this member's header. */
+    public CompletableFuture<LeaseTimeToLiveResponse> leaseTimeToLive(LeaseTimeToLiveRequest request) {
+        if (!ready) {
+            return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+        }
+        return leases.timeToLive(request).thenApply(r -> r.toBuilder().setHeader(header()).build());
+    }
+
+    /** The lessor itself, for tests in this package. */
+    Lessor lessor() {
         return lessor;
+    }
+
+    /** Every lease's ID (the replicated set, so any member answers). */
+    public List<Long> leaseIds() {
+        requireReady();
+        return lessor.leases();
     }
 
     /** A fresh server-chosen lease ID (chosen before proposing, carried in the entry). */
@@ -354,6 +513,11 @@ public class KetchServer {
 
     public ResponseHeader header() {
         return header(store.currentRevision());
+    }
+
+    /** The cluster's members, in ID order, as this member has applied them. */
+    public List<Member> members() {
+        return members.list();
     }
 
     public MemberIdentity identity() {

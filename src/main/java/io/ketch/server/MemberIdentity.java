@@ -19,7 +19,10 @@ import java.util.Map;
  * cluster ID = first 8 bytes of SHA-1(the sorted member IDs as 8-byte big-endian values).
  */
 public record MemberIdentity(long clusterId, long memberId, String name, List<String> peerUrls,
-                             List<String> clientUrls) {
+                             List<String> clientUrls, List<InitialMember> initialCluster) {
+
+    /** A founding member as {@code --initial-cluster} names it, with its derived ID. */
+    public record InitialMember(long id, String name, List<String> peerUrls) {}
 
     /** Member name → its peer URLs, parsed from {@code --initial-cluster}. */
     public static Map<String, List<String>> parseInitialCluster(String initialCluster) {
@@ -59,16 +62,43 @@ public record MemberIdentity(long clusterId, long memberId, String name, List<St
             throw new IllegalArgumentException("--initial-cluster has " + name + "=" + String.join(",", own)
                     + " but missing from --initial-advertise-peer-urls=" + String.join(",", advertised));
         }
-        if (members.size() > 1) {
-            throw new IllegalArgumentException("--initial-cluster names " + members.size()
-                    + " members; Ketch does not run multi-member clusters yet");
-        }
         List<Long> ids = new ArrayList<>();
-        for (List<String> urls : members.values()) {
-            ids.add(memberId(urls, token));
+        List<InitialMember> initial = new ArrayList<>();
+        Map<String, String> urlOwner = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> m : members.entrySet()) {
+            for (String url : m.getValue()) {
+                String other = urlOwner.putIfAbsent(url, m.getKey());
+                if (other != null) {
+                    // etcd's ValidateClusterAndAssignIDs refuses a URL shared by two members
+                    throw new IllegalArgumentException("--initial-cluster has duplicate url " + url
+                            + " (members " + other + " and " + m.getKey() + ")");
+                }
+            }
+            long id = memberId(m.getValue(), token);
+            ids.add(id);
+            initial.add(new InitialMember(id, m.getKey(), List.copyOf(m.getValue())));
         }
         return new MemberIdentity(clusterId(ids), memberId(own, token), name, List.copyOf(own),
-                splitUrls(advertiseClientUrls));
+                splitUrls(advertiseClientUrls), List.copyOf(initial));
+    }
+
+    /** Formats members as {@code --initial-cluster} does: name=url,name=url. */
+    public static String formatInitialCluster(List<InitialMember> members) {
+        StringBuilder sb = new StringBuilder();
+        for (InitialMember m : members) {
+            for (String url : m.peerUrls()) {
+                if (sb.length() > 0) {
+                    sb.append(',');
+                }
+                sb.append(m.name()).append('=').append(url);
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The founding members other than this one. */
+    public List<InitialMember> peers() {
+        return initialCluster.stream().filter(m -> m.id() != memberId).toList();
     }
 
     public static long memberId(List<String> peerUrls, String clusterToken) {

@@ -7,13 +7,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Calls waiting for their log entry to be applied, by request ID. IDs are unique across
- * restarts (they start from the wall clock in units of 2^-20 ms), so an entry replayed after
- * a restart can never complete a call of the new process.
+ * Calls waiting for their log entry to be applied, by request ID. Every member applies every
+ * entry, so IDs must be unique across the cluster and across restarts: etcd's idutil layout,
+ * the member ID's low 16 bits, then the start time in milliseconds (40 bits), then a counter
+ * (8 bits, carrying into the time), so an entry proposed by another member, or replayed
+ * after a restart, never completes a call of this process.
  */
 final class PendingRequests {
     private final ConcurrentHashMap<Long, CompletableFuture<Object>> waiting = new ConcurrentHashMap<>();
-    private final AtomicLong nextId = new AtomicLong(System.currentTimeMillis() << 20);
+    private final AtomicLong nextId;
+
+    PendingRequests(long memberId) {
+        long prefix = (memberId & 0xffffL) << 48;
+        long time = (System.currentTimeMillis() & 0xffffffffffL) << 8;
+        this.nextId = new AtomicLong(prefix | time);
+    }
 
     long nextId() {
         return nextId.incrementAndGet();

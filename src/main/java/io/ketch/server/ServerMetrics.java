@@ -15,6 +15,8 @@ public final class ServerMetrics {
     private final MeterRegistry registry;
     private final Timer walFsync;
     private final Counter applied;
+    private final Counter leaderChanges;
+    private final Counter proposalsFailed;
 
     public ServerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -26,6 +28,20 @@ public final class ServerMetrics {
         this.applied = Counter.builder("etcd.server.proposals.applied")
                 .description("The total number of consensus proposals applied.")
                 .register(registry);
+        this.leaderChanges = Counter.builder("etcd.server.leader.changes.seen")
+                .description("The number of leader changes seen.")
+                .register(registry);
+        this.proposalsFailed = Counter.builder("etcd.server.proposals.failed")
+                .description("The total number of failed proposals seen.")
+                .register(registry);
+    }
+
+    public void leaderChanged() {
+        leaderChanges.increment();
+    }
+
+    public void proposalFailed() {
+        proposalsFailed.increment();
     }
 
     private static Duration[] bucketsFromMillis(double startMs, int count) {

@@ -18,6 +18,8 @@ import org.jboss.logging.Logger;
  */
 final class SnapshotPolicy {
     private static final Logger LOG = Logger.getLogger(SnapshotPolicy.class);
+    /** Entries kept in memory behind a snapshot so a slow follower catches up without one (etcd's 5000). */
+    static final long CATCH_UP_ENTRIES = 5000;
     private final MemberStorage storage;
     private final long every;
     private long lastSnapshotIndex;
@@ -55,7 +57,7 @@ final class SnapshotPolicy {
                     throw new UncheckedIOException(e);
                 }
             });
-            raft.compactLog(appliedIndex);
+            raft.snapshotTaken(appliedIndex, CATCH_UP_ENTRIES);
             LOG.infof("saved snapshot at index %d in %d ms", appliedIndex, (System.nanoTime() - t0) / 1_000_000);
         } catch (IOException e) {
             LOG.error("snapshot failed; will retry after the next batch", e);

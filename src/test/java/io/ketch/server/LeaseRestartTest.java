@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * expiry loop): they come back with their keys and a full TTL, and still expire afterwards.
  */
 class LeaseRestartTest {
+    private static final Vertx VERTX = Vertx.vertx();
+
     @TempDir
     Path dir;
 
@@ -46,6 +49,7 @@ class LeaseRestartTest {
         KetchServer s = new KetchServer();
         s.config = new TestConfig(dataDir.toString(), snapshotCount);
         s.registry = new SimpleMeterRegistry();
+        s.vertx = VERTX;
         s.open();
         running = s;
         return s;
@@ -69,7 +73,8 @@ class LeaseRestartTest {
     }
 
     private static boolean exists(KetchServer s, String key) {
-        return s.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(key)).build()).getKvsCount() == 1;
+        return s.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(key)).build(), Runnable::run).join()
+                .getKvsCount() == 1;
     }
 
     private static List<ByteString> keys(String... ks) {
@@ -162,7 +167,7 @@ class LeaseRestartTest {
         @Override public Optional<String> walDir() { return Optional.empty(); }
         @Override public String listenClientUrls() { return "http://localhost:2379"; }
         @Override public String advertiseClientUrls() { return "http://localhost:2379"; }
-        @Override public String listenPeerUrls() { return "http://localhost:2380"; }
+        @Override public String listenPeerUrls() { return "http://127.0.0.1:0"; }
         @Override public String initialAdvertisePeerUrls() { return "http://localhost:2380"; }
         @Override public String initialCluster() { return "default=http://localhost:2380"; }
         @Override public String initialClusterState() { return "new"; }

@@ -3,10 +3,14 @@ package io.ketch.raft.node;
 import io.ketch.pb.raft.Entry;
 import io.ketch.pb.raft.HardState;
 import io.ketch.pb.raft.Message;
+import io.ketch.pb.raft.MessageType;
+import io.ketch.pb.raft.Snapshot;
 import io.ketch.raft.MemoryStorage;
 import io.ketch.raft.ProposalDroppedException;
 import io.ketch.raft.RawNode;
+import io.ketch.raft.ReadState;
 import io.ketch.raft.Ready;
+import io.ketch.raft.SnapshotStatus;
 import io.ketch.raft.SoftState;
 import io.ketch.raft.StateRole;
 import io.ketch.wal.Wal;
@@ -21,16 +25,17 @@ import org.jboss.logging.Logger;
 
 /**
  * Drives the pure Raft core on one thread, as etcd's raft goroutine does: ticks it on a
- * timer, feeds it proposals, and carries out each {@link Ready} in the order Raft requires —
- * entries and hard state appended to the WAL and fsynced, then the entries added to the
- * in-memory log, then messages sent, then committed entries handed to the state machine,
- * then {@code advance}.
+ * timer, feeds it proposals and peers' messages, and carries out each {@link Ready} in the
+ * order Raft requires — snapshot, entries and hard state appended to the WAL and fsynced,
+ * then the entries added to the in-memory log, then messages handed to the peer transport,
+ * then committed entries handed to the state machine, then {@code advance}.
  *
- * <p>Group commit falls out of the loop: every proposal waiting when the thread wakes is
- * proposed before the next Ready, so one fdatasync covers all of them.
+ * <p>Group commit falls out of the loop: every proposal and message waiting when the thread
+ * wakes is stepped before the next Ready, so one fdatasync covers all of them.
  *
  * <p>Invariants: only this thread touches the {@link RawNode}, the {@link MemoryStorage} and
- * the {@link Wal}; an entry reaches {@link CommittedEntries} only after it is durable.
+ * the {@link Wal}; an entry reaches {@link CommittedEntries} only after it is durable; a
+ * message leaves only after the state it depends on (a vote, appended entries) is durable.
  */
 public final class RaftNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RaftNode.class);
@@ -40,6 +45,44 @@ public final class RaftNode implements AutoCloseable {
     @FunctionalInterface
     public interface CommittedEntries {
         void committed(List<Entry> entries);
+    }
+
+    /** Where messages to peers go. Both calls come from the Raft thread and must never block. */
+    public interface Outbox {
+        void send(List<Message> messages);
+
+        /** A MSG_SNAP: the transport streams the state-machine snapshot at its index. */
+        void sendSnapshot(Message snapshot);
+
+        Outbox NONE = new Outbox() {
+            @Override
+            public void send(List<Message> messages) {
+                // a member alone has no one to talk to
+            }
+
+            @Override
+            public void sendSnapshot(Message snapshot) {
+            }
+        };
+    }
+
+    /** Told on the Raft thread about leadership and ReadIndex answers. Must not block. */
+    public interface Listener {
+        /** The leader (0: none) or this member's role changed. */
+        void roleChanged(long leader, boolean isLeader, long term);
+
+        /** ReadIndex answers, in the order the core produced them. */
+        void readStates(List<ReadState> states);
+    }
+
+    /**
+     * Installs a snapshot received from the leader into the state machine, on the Raft thread
+     * before any later committed entry is handed over. After it returns, the state machine is
+     * at the snapshot's index (durably: a crash afterwards restarts from it).
+     */
+    @FunctionalInterface
+    public interface SnapshotInstaller {
+        void install(Snapshot snapshot) throws IOException;
     }
 
     /** Something for the Raft thread: a proposal (data != null), a task, or the stop marker. */
@@ -55,8 +98,12 @@ public final class RaftNode implements AutoCloseable {
     private final LongConsumer fsyncNanos;
     private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private Outbox outbox = Outbox.NONE;
+    private Listener listener;
+    private SnapshotInstaller installer;
     private volatile long term;
     private volatile long leader;
+    private volatile boolean isLeader;
     private volatile long lastIndex;
     private volatile long commitIndex;
     private volatile boolean running = true;
@@ -71,7 +118,16 @@ public final class RaftNode implements AutoCloseable {
         this.sink = sink;
         this.fsyncNanos = fsyncNanos;
         this.lastIndex = storage.lastIndex();
+        this.term = storage.hardState().getTerm();
+        this.commitIndex = storage.hardState().getCommit();
         this.thread = new Thread(this::loop, "ketch-raft");
+    }
+
+    /** Connects the peer transport, leadership listener and snapshot installer; call before {@link #start}. */
+    public void connect(Outbox outbox, Listener listener, SnapshotInstaller installer) {
+        this.outbox = outbox;
+        this.listener = listener;
+        this.installer = installer;
     }
 
     /**
@@ -97,14 +153,45 @@ public final class RaftNode implements AutoCloseable {
         queue.add(new Item(data, onDropped, null));
     }
 
+    /** Delivers a peer's message (any thread). */
+    public void step(Message m) {
+        runOnRaftThread(() -> node.step(m));
+    }
+
+    /** Asks for a ReadIndex; the answer comes to {@link Listener#readStates} with the same context. */
+    public void readIndex(byte[] context) {
+        runOnRaftThread(() -> node.readIndex(context));
+    }
+
+    public void reportUnreachable(long peer) {
+        runOnRaftThread(() -> node.reportUnreachable(peer));
+    }
+
+    public void reportSnapshot(long peer, boolean ok) {
+        runOnRaftThread(() -> node.reportSnapshot(peer, ok ? SnapshotStatus.FINISH : SnapshotStatus.FAILURE));
+    }
+
     /** Runs a task on the Raft thread between Readies (the thread that owns the WAL and log). */
     public void runOnRaftThread(Runnable task) {
         queue.add(new Item(null, null, task));
     }
 
-    /** Releases log entries up to index from memory once a snapshot covers them. */
-    public void compactLog(long index) {
-        runOnRaftThread(() -> storage.compact(index));
+    /**
+     * A state-machine snapshot now covers the log up to {@code index}: records it as the log's
+     * snapshot (what a follower behind the log receives) and releases entries from memory,
+     * keeping {@code keepEntries} before it so a slightly slow follower catches up from the log
+     * (etcd keeps 5000).
+     */
+    public void snapshotTaken(long index, long keepEntries) {
+        runOnRaftThread(() -> {
+            if (index > storage.snapshot().getMetadata().getIndex() && index <= storage.lastIndex()) {
+                storage.createSnapshot(index, node.status().config(), com.google.protobuf.ByteString.EMPTY);
+            }
+            long compactTo = index - keepEntries;
+            if (compactTo > storage.firstIndex()) {
+                storage.compact(compactTo);
+            }
+        });
     }
 
     public long term() {
@@ -114,6 +201,10 @@ public final class RaftNode implements AutoCloseable {
     /** The leader's ID as this member knows it; 0 when there is none. */
     public long leader() {
         return leader;
+    }
+
+    public boolean isLeader() {
+        return isLeader;
     }
 
     public long lastIndex() {
@@ -183,8 +274,7 @@ public final class RaftNode implements AutoCloseable {
             Ready rd = node.ready();
             rd.softState().ifPresent(this::onSoftState);
             if (rd.snapshot().isPresent()) {
-                // Snapshots from a leader arrive only in multi-member clusters (not built yet).
-                throw new IllegalStateException("received a Raft snapshot, which a single member never should");
+                installSnapshot(rd.snapshot().get());
             }
             HardState hs = rd.hardState().orElse(null);
             if (!rd.entries().isEmpty() || hs != null) {
@@ -204,20 +294,64 @@ public final class RaftNode implements AutoCloseable {
                 term = hs.getTerm();
                 commitIndex = hs.getCommit();
             }
-            for (Message m : rd.messages()) {
-                LOG.debugf("no transport yet: dropping %s to %x", m.getType(), m.getTo());
-            }
+            send(rd.messages());
             if (!rd.committedEntries().isEmpty()) {
                 sink.committed(rd.committedEntries());
+            }
+            if (!rd.readStates().isEmpty() && listener != null) {
+                listener.readStates(rd.readStates());
             }
             node.advance(rd);
         }
     }
 
+    private void send(List<Message> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        List<Message> plain = new ArrayList<>(messages.size());
+        for (Message m : messages) {
+            if (m.getType() == MessageType.MSG_SNAP) {
+                outbox.sendSnapshot(m);
+            } else {
+                plain.add(m);
+            }
+        }
+        if (!plain.isEmpty()) {
+            outbox.send(plain);
+        }
+    }
+
+    /**
+     * A snapshot from the leader: the state machine installs it first (its data file is
+     * already durable), then the WAL records the marker, so a crash in between restarts from
+     * the old log or the new snapshot, never a mixture.
+     */
+    private void installSnapshot(Snapshot snap) throws IOException {
+        if (installer == null) {
+            throw new IllegalStateException("received a Raft snapshot but no installer is connected");
+        }
+        long index = snap.getMetadata().getIndex();
+        LOG.infof("installing snapshot at index %d, term %d from the leader", index, snap.getMetadata().getTerm());
+        installer.install(snap);
+        wal.saveSnapshotMarker(new io.ketch.wal.SnapshotMarker(index, snap.getMetadata().getTerm()));
+        wal.sync();
+        storage.applySnapshot(snap);
+        lastIndex = Math.max(lastIndex, index);
+    }
+
     private void onSoftState(SoftState s) {
+        long previous = leader;
         leader = s.leader();
-        if (s.role() == StateRole.LEADER) {
-            LOG.infof("%x became leader at term %d", s.leader(), node.status().hardState().getTerm());
+        isLeader = s.role() == StateRole.LEADER;
+        long t = node.status().hardState().getTerm();
+        if (isLeader) {
+            LOG.infof("%x became leader at term %d", s.leader(), t);
+        } else if (previous != s.leader()) {
+            LOG.infof("leader is now %x at term %d", s.leader(), t);
+        }
+        if (listener != null) {
+            listener.roleChanged(s.leader(), isLeader, t);
         }
     }
 

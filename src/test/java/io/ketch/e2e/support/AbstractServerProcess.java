@@ -95,7 +95,7 @@ abstract class AbstractServerProcess implements ServerProcess {
         if (spec.bootstrapFlags) {
             cmd.addAll(List.of(
                     "--initial-advertise-peer-urls", peerUrl(),
-                    "--initial-cluster", name() + "=" + peerUrl()));
+                    "--initial-cluster", spec.initialCluster != null ? spec.initialCluster : name() + "=" + peerUrl()));
         }
         cmd.addAll(spec.extraArgs);
         return cmd;

@@ -20,6 +20,8 @@ public final class ServerSpec {
     final List<String> jvmArgs = new ArrayList<>();
     final List<String> healthExcludedAlarms = new ArrayList<>();
     Duration healthyWithin = Await.DEFAULT_TIMEOUT;
+    /** The --initial-cluster value; null: this member alone. */
+    String initialCluster;
 
     public static ServerSpec defaults() {
         return new ServerSpec();
@@ -39,6 +41,12 @@ public final class ServerSpec {
      */
     public ServerSpec bootstrapFlags(boolean pass) {
         this.bootstrapFlags = pass;
+        return this;
+    }
+
+    /** --initial-cluster for a member of a multi-member cluster (with bootstrap flags on). */
+    public ServerSpec initialCluster(String value) {
+        this.initialCluster = value;
         return this;
     }
 
