@@ -3,6 +3,7 @@ package io.ketch.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,29 @@ class MemberIdentityTest {
         assertEquals("8e9e05c52164694d", MemberIdentity.hex(id.memberId()));
         assertEquals("cdf818194e3a8c32", MemberIdentity.hex(id.clusterId()));
         assertEquals(List.of("http://localhost:2379"), id.clientUrls());
+    }
+
+    /**
+     * Three etcd 3.4.23 members started with --initial-cluster m1=http://127.0.0.1:23801,
+     * m2=...:23802, m3=...:23803 and --initial-cluster-token tok reported these IDs
+     * (etcdctl member list -w json).
+     */
+    @Test
+    void threeMemberFlagsGiveEtcdsIds() {
+        String cluster = "m1=http://127.0.0.1:23801,m2=http://127.0.0.1:23802,m3=http://127.0.0.1:23803";
+        MemberIdentity m2 = MemberIdentity.derive("m2", cluster, "http://127.0.0.1:23802", "http://127.0.0.1:23792", "tok");
+        assertEquals(7266900810802666328L, m2.clusterId());
+        assertEquals(2825987797056917605L, m2.memberId());
+        assertEquals(List.of("4036b1db24775ea0", "2737ecedbf2a9065", "80af5d65a6e2f603"),
+                m2.initialCluster().stream().map(m -> MemberIdentity.hex(m.id())).toList());
+        assertEquals(List.of("m1", "m3"), m2.peers().stream().map(MemberIdentity.InitialMember::name).toList());
+    }
+
+    @Test
+    void aPeerUrlSharedByTwoMembersIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemberIdentity.derive("a",
+                "a=http://127.0.0.1:1,b=http://127.0.0.1:1", "http://127.0.0.1:1", "http://127.0.0.1:2", "t"));
+        assertTrue(e.getMessage().contains("duplicate url"), e.getMessage());
     }
 
     @Test
