@@ -85,6 +85,7 @@ public final class KetchMain {
             throw new IllegalArgumentException("--listen-client-urls: only http:// is supported so far, got " + listen);
         }
         for (String numeric : new String[] {"max-request-bytes", "max-txn-ops", "snapshot-count",
+                "experimental-snapshot-catchup-entries",
                 "heartbeat-interval", "election-timeout"}) {
             long n;
             try {

@@ -47,7 +47,18 @@ public class WatchService implements Watch {
             if (flow != null) {
                 flow.onReady(stream::onReady);
             }
-            emitter.onTermination(stream::close);
+            // a snapshot from the leader replaces the store this stream watches: end the call, so
+            // the client resumes from its last revision on the new state (etcd's clients do)
+            AutoCloseable replaced = server.onStateReplaced(() -> executor.execute(
+                    () -> emitter.fail(GrpcErrors.toStatus(EtcdError.STOPPED.exception()))));
+            emitter.onTermination(() -> {
+                stream.close();
+                try {
+                    replaced.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
             // etcd keeps sending after the client half-closes; the stream ends when the call does
             requests.subscribe().with(stream::handle, failure -> stream.close(), () -> { });
         });

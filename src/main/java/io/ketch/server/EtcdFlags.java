@@ -41,6 +41,8 @@ public final class EtcdFlags {
             new Flag("election-timeout", "1000", false, "Time (in milliseconds) for an election to timeout."),
             new Flag("snapshot-count", "100000", false,
                     "Number of committed transactions to trigger a snapshot to disk."),
+            new Flag("experimental-snapshot-catchup-entries", "5000", false,
+                    "Number of entries for a slow follower to catch up after compacting the raft storage entries."),
             new Flag("max-request-bytes", "1572864", false,
                     "Maximum client request size in bytes the server will accept."),
             new Flag("max-txn-ops", "128", false, "Maximum number of operations permitted in a transaction."),

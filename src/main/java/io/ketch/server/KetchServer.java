@@ -37,7 +37,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.LinkedHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.nio.file.Files;
+import io.ketch.pb.raft.Message;
+import io.ketch.pb.raft.SnapshotMetadata;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import io.ketch.watch.WatchConfig;
@@ -96,6 +100,13 @@ public class KetchServer {
     /** This member is the only voter: every acknowledged write is applied here before it is acknowledged. */
     private boolean soleVoter;
     private volatile long lastLeader;
+    /** Told when a snapshot from the leader replaces the whole state (open watch streams end then). */
+    private final java.util.Set<Runnable> stateReplacedListeners = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final ExecutorService snapshotInstaller = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ketch-snapshot-install");
+        t.setDaemon(true);
+        return t;
+    });
     private ApplyStage applyStage;
     private RaftNode raft;
     private WatchableStore watchable;
@@ -115,6 +126,17 @@ public class KetchServer {
 
     synchronized void open() throws IOException {
         long t0 = System.nanoTime();
+        openMember();
+        LOG.infof("ketch member %s (%s) of cluster %s started at revision %d, raft index %d, term %d, in %d ms",
+                identity.name(), MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(identity.clusterId()),
+                store.currentRevision(), raft.lastIndex(), raft.term(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Opens storage, recovers the state, and starts Raft, the apply stage and the member's
+     * loops; the peer transport is started the first time and kept across re-opens.
+     */
+    private void openMember() throws IOException {
         storage = MemberStorage.open(Path.of(config.dataDir()), config.walDir().filter(s -> !s.isBlank()).map(Path::of));
         identity = storage.identity(MemberIdentity.fromConfig(config));
         pending = new PendingRequests(identity.memberId());
@@ -149,14 +171,16 @@ public class KetchServer {
 
         // Watchers start from the recovered revision: attach before Raft re-delivers anything.
         watchable = WatchableStore.start(store, watchConfig(), this::header);
-        SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), applied);
+        SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), config.experimentalSnapshotCatchupEntries(), applied);
         applyStage = new ApplyStage(this::applyEntry, pending, snapshots::maybeSnapshot, metrics, applied);
         raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
                 metrics::walFsync);
         snapshots.attach(raft);
         reads = new ReadIndexQueue(raft::readIndex, raft::leader, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
-        startPeerTransport();
+        startPeerTransport(raft);
+        leases = new LeaseRouter(lessor, raft, requestTimeoutMs());
+        leases.register(peers);
         raft.connect(peers, new RaftNode.Listener() {
             @Override
             public void roleChanged(long leader, boolean isLeader, long term) {
@@ -168,7 +192,8 @@ public class KetchServer {
                 reads.answered(states);
             }
         }, snap -> {
-            throw new IOException("received a snapshot, but installing snapshots is not built yet");
+            // Snapshots from the leader arrive through the transport (snapshotArrived), never in a Ready.
+            throw new IOException("a snapshot reached the Raft core directly at index " + snap.getMetadata().getIndex());
         });
         registerGauges(metrics);
         leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
@@ -187,23 +212,63 @@ public class KetchServer {
         leaseExpiry.start();
         timer.scheduleWithFixedDelay(reads::tick, 100, 100, TimeUnit.MILLISECONDS);
         new AttributePublisher(identity, this::proposeToLog, timer).start();
-        LOG.infof("ketch member %s (%s) of cluster %s started at revision %d, raft index %d, term %d, in %d ms",
-                identity.name(), MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(identity.clusterId()),
-                store.currentRevision(), raft.lastIndex(), raft.term(), (System.nanoTime() - t0) / 1_000_000);
     }
 
-    /** Listens on the peer URLs and connects to every other member (none for a single member). */
-    private void startPeerTransport() {
+    /** Listens on the peer URLs and connects to every other member, once per process. */
+    private void startPeerTransport(RaftNode node) {
+        if (transport != null) {
+            peers.attach(node);
+            return;
+        }
         Map<Long, List<String>> others = new LinkedHashMap<>();
         identity.peers().forEach(m -> others.put(m.id(), m.peerUrls()));
-        peers = new RaftPeers(raft);
-        leases = new LeaseRouter(lessor, raft, requestTimeoutMs());
-        leases.register(peers);
+        peers = new RaftPeers(storage.snapshotter(), this::snapshotArrived);
+        peers.attach(node);
         transport = new PeerTransport(vertx, new TransportConfig(identity.clusterId(), identity.memberId(),
                 MemberIdentity.splitUrls(config.listenPeerUrls()), others, storage.snapDir().resolve("incoming")),
                 peers, registry);
         peers.attach(transport);
         transport.start().join();
+    }
+
+    /**
+     * A snapshot from the leader has arrived whole (this member is behind the leader's
+     * compacted log). Installing it replaces the whole state, so it is done as a restart of the
+     * member from its files, the path every crash recovery already takes: the verified file is
+     * put in place under its final name, the member stops, the WAL records the snapshot (the
+     * point of no return: before it a crash restarts from the old state, after it from the
+     * new one), and the member opens again, rebuilding its store from the snapshot. Runs on
+     * its own thread; clients see "server stopped" meanwhile and retry, and open watch streams
+     * end so their clients resume from the new state.
+     */
+    private void snapshotArrived(Message message, Path file) {
+        snapshotInstaller.execute(() -> installSnapshot(message, file));
+    }
+
+    private synchronized void installSnapshot(Message message, Path file) {
+        SnapshotMetadata md = message.getSnapshot().getMetadata();
+        try {
+            if (raft == null || md.getIndex() <= applyStage.appliedIndex()) {
+                LOG.infof("ignoring a snapshot at index %d: already applied up to %d", md.getIndex(),
+                        applyStage == null ? 0 : applyStage.appliedIndex());
+                Files.deleteIfExists(file);
+                return;
+            }
+            long t0 = System.nanoTime();
+            storage.snapshotter().install(file, md.getTerm(), md.getIndex());
+            LOG.infof("installing the leader's snapshot at index %d, term %d (applied here: %d)", md.getIndex(),
+                    md.getTerm(), applyStage.appliedIndex());
+            stopMember();
+            stateReplacedListeners.forEach(Runnable::run);
+            MemberStorage.recordInstalledSnapshot(Path.of(config.dataDir()),
+                    config.walDir().filter(s -> !s.isBlank()).map(Path::of), md.getIndex(), md.getTerm());
+            openMember();
+            LOG.infof("installed the leader's snapshot at index %d in %d ms: revision %d", md.getIndex(),
+                    (System.nanoTime() - t0) / 1_000_000, store.currentRevision());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("installing the leader's snapshot failed; this member stops", e);
+            ready = false;
+        }
     }
 
     /** Applies one committed request: membership attributes here, everything else through the applier chain. */
@@ -299,21 +364,27 @@ public class KetchServer {
         if (raft == null) {
             return;
         }
+        stopMember();
+        transport.close();
+        snapshotInstaller.shutdownNow();
+        raft = null;
+        LOG.info("ketch member closed");
+    }
+
+    /** Stops everything {@link #openMember} started, closing the storage cleanly; the transport stays. */
+    private void stopMember() {
         ready = false;
         try {
             timer.shutdownNow();
             leaseExpiry.close();
-            transport.close();
             raft.close();
-            reads.failAll(EtcdError.STOPPED);
             applyStage.close();
+            reads.failAll(EtcdError.STOPPED);
             pending.failAll(EtcdError.STOPPED);
             watchable.close();
             storage.close();
-            raft = null;
-            LOG.info("ketch member closed cleanly");
         } catch (IOException | InterruptedException e) {
-            LOG.error("unclean shutdown; the next start rebuilds the store from snapshot and WAL", e);
+            LOG.error("unclean stop; the next start rebuilds the store from snapshot and WAL", e);
         }
     }
 
@@ -546,6 +617,15 @@ public class KetchServer {
 
     public long leader() {
         return raft.leader();
+    }
+
+    /**
+     * Registers a task run when the member's whole state is replaced by a snapshot from the
+     * leader (the store it was attached to is gone); close the result to unregister.
+     */
+    public AutoCloseable onStateReplaced(Runnable task) {
+        stateReplacedListeners.add(task);
+        return () -> stateReplacedListeners.remove(task);
     }
 
     /** The watch machinery of the store; open client streams on it. */

@@ -63,14 +63,17 @@ public final class MemberStorage implements AutoCloseable {
             backend.close();
             Files.deleteIfExists(dbFile);
             backend = Backend.open(dbFile);
-            loadNewestSnapshot(snapshotter, backend, walSnapshotIndex);
+            // A snapshot file beyond what the WAL knows to be committed was received from a leader
+            // but its installation never reached the WAL: start from the old state instead.
+            long committed = Math.max(replay.hardState().commit(), replay.snapshot().index());
+            loadNewestSnapshot(snapshotter, backend, walSnapshotIndex, committed);
         }
         return new MemberStorage(memberDir, wal, replay, snapshotter, backend, MvccStore.open(backend));
     }
 
-    private static void loadNewestSnapshot(Snapshotter snapshotter, Backend backend, long walSnapshotIndex)
-            throws IOException {
-        Optional<SnapshotReader> newest = snapshotter.openNewest();
+    private static void loadNewestSnapshot(Snapshotter snapshotter, Backend backend, long walSnapshotIndex,
+                                           long committed) throws IOException {
+        Optional<SnapshotReader> newest = snapshotter.openNewest(committed);
         if (newest.isEmpty()) {
             if (walSnapshotIndex > 0) {
                 throw new IOException("the WAL starts after snapshot index " + walSnapshotIndex
@@ -88,6 +91,22 @@ public final class MemberStorage implements AutoCloseable {
                 BackendSnapshot.load(backend, r);
             }
             LOG.infof("loaded snapshot %s (index %d)", reader.path(), reader.meta().index());
+        }
+    }
+
+    /**
+     * Records in the WAL of a stopped member that the snapshot file at {@code index} (already in
+     * place) is now its state: a snapshot marker and a hard state committed up to it. From here
+     * on a start rebuilds the store from that snapshot (the backend is older than the marker).
+     */
+    static void recordInstalledSnapshot(Path dataDir, Optional<Path> walDirFlag, long index, long term) throws IOException {
+        try (Wal wal = Wal.open(walDirFlag.orElse(dataDir.resolve("member").resolve("wal")))) {
+            io.ketch.wal.HardState hs = wal.replay().hardState();
+            long newTerm = Math.max(hs.term(), term);
+            wal.saveSnapshotMarker(new io.ketch.wal.SnapshotMarker(index, term));
+            wal.append(java.util.List.of(), new io.ketch.wal.HardState(newTerm, newTerm == hs.term() ? hs.vote() : 0,
+                    Math.max(hs.commit(), index)));
+            wal.sync();
         }
     }
 

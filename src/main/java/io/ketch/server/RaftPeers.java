@@ -2,15 +2,16 @@ package io.ketch.server;
 
 import io.ketch.pb.raft.Message;
 import io.ketch.raft.node.RaftNode;
+import io.ketch.snap.Snapshotter;
 import io.ketch.transport.PeerHandler;
 import io.ketch.transport.PeerTransport;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
@@ -23,16 +24,24 @@ import org.jboss.logging.Logger;
 final class RaftPeers implements PeerHandler, RaftNode.Outbox {
     private static final Logger LOG = Logger.getLogger(RaftPeers.class);
 
-    private final RaftNode raft;
+    private final Snapshotter snapshotter;
+    private final BiConsumer<Message, Path> snapshotArrived;
     private final Map<String, Function<byte[], CompletableFuture<byte[]>>> calls = new ConcurrentHashMap<>();
     private volatile PeerTransport transport;
+    /** The member's Raft node; replaced when the member re-opens after installing a snapshot. */
+    private volatile RaftNode raft;
 
-    RaftPeers(RaftNode raft) {
-        this.raft = raft;
+    RaftPeers(Snapshotter snapshotter, BiConsumer<Message, Path> snapshotArrived) {
+        this.snapshotter = snapshotter;
+        this.snapshotArrived = snapshotArrived;
     }
 
     void attach(PeerTransport transport) {
         this.transport = transport;
+    }
+
+    void attach(RaftNode raft) {
+        this.raft = raft;
     }
 
     /** Answers peers' calls of {@code method}. */
@@ -50,15 +59,22 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
     }
 
     /**
-     * Sending the state machine to a follower behind the compacted log is not built yet: the
-     * failure report puts the follower back to probing, and it catches up from the log if the
-     * leader still holds the entries it needs (5000 are kept behind every snapshot).
+     * A follower is behind the compacted log: the snapshot file at the message's index (the one
+     * {@code SnapshotPolicy} wrote when the log was compacted there) goes to it on its own
+     * stream, in chunks. Without the file (the bootstrap snapshot at index 1 has none) the send
+     * fails and the follower is probed again.
      */
     @Override
     public void sendSnapshot(Message snapshot) {
-        LOG.warnf("member %x needs a snapshot at index %d; sending snapshots is not built yet", snapshot.getTo(),
-                snapshot.getSnapshot().getMetadata().getIndex());
-        raft.reportSnapshot(snapshot.getTo(), false);
+        long index = snapshot.getSnapshot().getMetadata().getIndex();
+        Path file = snapshotter.pathOf(snapshot.getSnapshot().getMetadata().getTerm(), index);
+        if (!Files.isRegularFile(file)) {
+            LOG.warnf("member %x needs the snapshot at index %d, but %s does not exist", snapshot.getTo(), index, file);
+            raft.reportSnapshot(snapshot.getTo(), false);
+            return;
+        }
+        LOG.infof("sending the snapshot at index %d to member %x (%s)", index, snapshot.getTo(), file.getFileName());
+        transport.sendSnapshot(snapshot, file);
     }
 
     @Override
@@ -68,12 +84,7 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
 
     @Override
     public void receiveSnapshot(Message message, Path file) {
-        LOG.warnf("refusing a snapshot from %x: installing snapshots is not built yet", message.getFrom());
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            LOG.warnf("cannot delete %s: %s", file, e.getMessage());
-        }
+        snapshotArrived.accept(message, file);
     }
 
     @Override
@@ -83,6 +94,9 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
 
     @Override
     public void snapshotSent(long peerId, boolean ok) {
+        if (!ok) {
+            LOG.warnf("sending a snapshot to member %x failed; it will be probed again", peerId);
+        }
         raft.reportSnapshot(peerId, ok);
     }
 

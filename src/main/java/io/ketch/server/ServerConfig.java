@@ -49,6 +49,10 @@ public interface ServerConfig {
     @WithDefault("100000")
     long snapshotCount();
 
+    /** Entries kept in memory behind a snapshot for slow followers (etcd's --experimental-snapshot-catchup-entries). */
+    @WithDefault("5000")
+    long experimentalSnapshotCatchupEntries();
+
     @WithDefault("1572864")
     int maxRequestBytes();
 

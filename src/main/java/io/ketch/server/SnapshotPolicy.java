@@ -18,15 +18,16 @@ import org.jboss.logging.Logger;
  */
 final class SnapshotPolicy {
     private static final Logger LOG = Logger.getLogger(SnapshotPolicy.class);
-    /** Entries kept in memory behind a snapshot so a slow follower catches up without one (etcd's 5000). */
-    static final long CATCH_UP_ENTRIES = 5000;
     private final MemberStorage storage;
+    /** Entries kept in memory behind a snapshot so a slow follower catches up without one (etcd's 5000). */
+    private final long catchUpEntries;
     private final long every;
     private long lastSnapshotIndex;
     private RaftNode raft;
 
-    SnapshotPolicy(MemberStorage storage, long every, long appliedAtStart) {
+    SnapshotPolicy(MemberStorage storage, long every, long catchUpEntries, long appliedAtStart) {
         this.storage = storage;
+        this.catchUpEntries = catchUpEntries;
         this.every = every;
         this.lastSnapshotIndex = appliedAtStart;
     }
@@ -57,7 +58,7 @@ final class SnapshotPolicy {
                     throw new UncheckedIOException(e);
                 }
             });
-            raft.snapshotTaken(appliedIndex, CATCH_UP_ENTRIES);
+            raft.snapshotTaken(appliedIndex, catchUpEntries);
             LOG.infof("saved snapshot at index %d in %d ms", appliedIndex, (System.nanoTime() - t0) / 1_000_000);
         } catch (IOException e) {
             LOG.error("snapshot failed; will retry after the next batch", e);

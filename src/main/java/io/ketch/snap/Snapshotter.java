@@ -82,7 +82,18 @@ public final class Snapshotter {
      * verification is renamed to {@code *.broken} (kept for inspection) and the next older one is tried.
      */
     public synchronized Optional<SnapshotReader> openNewest() throws IOException {
+        return openNewest(Long.MAX_VALUE);
+    }
+
+    /**
+     * The newest verified snapshot at or below {@code maxIndex}; newer files are left alone (a
+     * snapshot received from a leader whose installation the WAL has not recorded yet).
+     */
+    public synchronized Optional<SnapshotReader> openNewest(long maxIndex) throws IOException {
         for (SnapshotFileName name : names()) {
+            if (name.index() > maxIndex) {
+                continue;
+            }
             Path file = dir.resolve(name.fileName());
             try {
                 SnapshotReader reader = SnapshotReader.open(file);
@@ -99,6 +110,32 @@ public final class Snapshotter {
             }
         }
         return Optional.empty();
+    }
+
+    /** The path a snapshot at this term and index has (or will have) in the snapshot directory. */
+    public Path pathOf(long term, long index) {
+        return dir.resolve(SnapshotFileName.of(new SnapshotMeta(index, term, new byte[0])).fileName());
+    }
+
+    /**
+     * Puts a complete snapshot file (e.g. received from a leader) in place under its final
+     * name: verifies every record's checksum and that its header says {@code term}/{@code index},
+     * then renames it atomically and fsyncs the directory. Returns the final path.
+     */
+    public synchronized Path install(Path file, long term, long index) throws IOException {
+        try (SnapshotReader reader = SnapshotReader.open(file)) {
+            if (reader.meta().index() != index || reader.meta().term() != term) {
+                throw new CorruptSnapshotException(file, "header says index " + reader.meta().index() + " term "
+                        + reader.meta().term() + ", expected index " + index + " term " + term);
+            }
+            while (reader.hasNext()) {
+                reader.next(); // each record's checksum is verified as it is read
+            }
+        }
+        Path target = pathOf(term, index);
+        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        fsyncDirectory();
+        return target;
     }
 
     /** Snapshots whose name and header agree, newest first. Checksums are not verified here. */

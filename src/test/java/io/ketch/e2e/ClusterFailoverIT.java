@@ -11,6 +11,7 @@ import io.ketch.e2e.support.CommandResult;
 import io.ketch.e2e.support.Etcdctl;
 import io.ketch.e2e.support.LocalCluster;
 import io.ketch.e2e.support.ServerProcess;
+import io.ketch.e2e.support.ServerSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -127,6 +128,30 @@ class ClusterFailoverIT {
                 () -> leaderOf(old).filter(l -> l != leader && l != 0).isPresent());
         assertEquals("x\nnew\n", Etcdctl.of(old).ok("get", "x").stdout());
         assertHashesAgree();
+    }
+
+    @Test
+    void aFollowerBehindTheCompactedLogCatchesUpThroughASnapshot() throws Exception {
+        // a snapshot every 100 entries, keeping only 10 behind it: a follower away for a few
+        // hundred writes can only catch up through a snapshot
+        cluster = LocalCluster.of(3, "ketch-e2e", i -> ServerSpec.defaults()
+                .arg("--snapshot-count", "100", "--experimental-snapshot-catchup-entries", "10")).start();
+        long leader = leaderSeenByAll();
+        ServerProcess follower = cluster.members().stream()
+                .filter(m -> !idOf(m).equals(Optional.of(leader))).findFirst().orElseThrow();
+        follower.stop();
+        Load load = new Load(cluster, 4);
+        try {
+            load.start();
+            load.awaitAcked(600, Duration.ofSeconds(90));
+        } finally {
+            load.stop();
+        }
+        follower.start();
+        assertEveryAcknowledgedPutIsOn(follower, load.acked);
+        assertHashesAgree();
+        assertTrue(java.nio.file.Files.readString(follower.logFile()).contains("installed the leader's snapshot"),
+                "the follower caught up through a snapshot:\n" + follower.logTail(30));
     }
 
     // ------------------------------------------------------------------ failover under load

@@ -178,5 +178,6 @@ class LeaseRestartTest {
         @Override public int maxTxnOps() { return 128; }
         @Override public long quotaBackendBytes() { return 0; }
         @Override public String experimentalWatchProgressNotifyInterval() { return "10m"; }
+        @Override public long experimentalSnapshotCatchupEntries() { return 5000; }
     }
 }
