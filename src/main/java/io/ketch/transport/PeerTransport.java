@@ -116,7 +116,7 @@ public final class PeerTransport implements AutoCloseable {
     private final Map<Long, Counter> receivedBytes = new ConcurrentHashMap<>();
     /** Accepted connections and inbound message streams, torn down at once on close. */
     private final java.util.Set<HttpConnection> serverConnections = ConcurrentHashMap.newKeySet();
-    private final java.util.Set<HttpServerRequest> inboundStreams = ConcurrentHashMap.newKeySet();
+    private final Map<HttpServerRequest, Long> inboundStreams = new ConcurrentHashMap<>();
     private volatile boolean started;
     private volatile boolean closed;
     private long probeTimer = -1;
@@ -281,7 +281,7 @@ public final class PeerTransport implements AutoCloseable {
             List<Future<Void>> fs = new ArrayList<>();
             // HTTP/2 closes gracefully (GOAWAY, then waits for open streams): reset the streams
             // and close the connections now, so that peers see this member go at once.
-            for (HttpServerRequest in : inboundStreams) {
+            for (HttpServerRequest in : inboundStreams.keySet()) {
                 in.response().reset();
             }
             inboundStreams.clear();
@@ -327,16 +327,22 @@ public final class PeerTransport implements AutoCloseable {
         if (p == null) {
             return;
         }
-        ctx.runOnContext(v -> {
-            p.shutdown();
-            if (registry != null) {
-                for (Meter m : p.meters) {
-                    registry.remove(m);
-                }
-                Counter c = receivedBytes.remove(id);
-                if (c != null) {
-                    registry.remove(c);
-                }
+        // Meters go now (not on the context) so that a re-added peer registers fresh ones.
+        if (registry != null) {
+            for (Meter m : p.meters) {
+                registry.remove(m);
+            }
+            Counter c = receivedBytes.remove(id);
+            if (c != null) {
+                registry.remove(c);
+            }
+        }
+        ctx.runOnContext(v -> p.shutdown());
+        // A removed member's streams into this one are cut; its new requests are refused.
+        inboundStreams.forEach((in, from) -> {
+            if (from == id) {
+                inboundStreams.remove(in);
+                in.response().reset();
             }
         });
     }
@@ -428,6 +434,7 @@ public final class PeerTransport implements AutoCloseable {
         long redialTimer = -1;
         boolean removed;
         boolean probing;
+        boolean dialing;
         LinkState state = LinkState.INIT;
         final List<Meter> meters = new ArrayList<>();
         Counter sent;
@@ -503,7 +510,7 @@ public final class PeerTransport implements AutoCloseable {
     }
 
     private void dial(Peer p) {
-        if (closed || p.removed || p.stream != null) {
+        if (closed || p.removed || p.stream != null || p.dialing) {
             return;
         }
         List<URI> us = p.urls;
@@ -513,7 +520,9 @@ public final class PeerTransport implements AutoCloseable {
         }
         URI u = us.get(Math.floorMod(p.nextUrl++, us.size()));
         RequestOptions o = requestOptions(p.id, u, HttpMethod.POST, PATH_STREAM);
+        p.dialing = true;
         client.request(o).onComplete(ar -> {
+            p.dialing = false;
             if (ar.failed()) {
                 linkDown(p, null, LinkState.DOWN, ar.cause().toString());
                 return;
@@ -934,7 +943,7 @@ public final class PeerTransport implements AutoCloseable {
             deliver(req, fromHex, rx, buf.getBytes());
         });
         req.handler(parser);
-        inboundStreams.add(req);
+        inboundStreams.put(req, from);
         req.exceptionHandler(t -> {
             inboundStreams.remove(req);
             LOG.debugf("message stream from peer %s ended: %s", fromHex, t.toString());
