@@ -184,8 +184,13 @@ public final class PeerTransport implements AutoCloseable {
     // ---------------------------------------------------------------- lifecycle
 
     /** Binds every listen URL and starts dialling the peers; fails if any URL cannot be bound. */
-    public CompletableFuture<Void> start() {
+    public synchronized CompletableFuture<Void> start() {
         CompletableFuture<Void> result = new CompletableFuture<>();
+        if (!servers.isEmpty() || closed) {
+            result.completeExceptionally(new IllegalStateException(closed
+                    ? "peer transport closed" : "peer transport already started"));
+            return result;
+        }
         List<Future<HttpServer>> binds = new ArrayList<>();
         try {
             for (String url : config.listenUrls()) {
@@ -388,7 +393,14 @@ public final class PeerTransport implements AutoCloseable {
                 continue;
             }
             Buffer frames = frames(e.getValue());
-            stream.write(frames);
+            try {
+                stream.write(frames);
+            } catch (RuntimeException ex) {
+                // The stream went away and its exception event has not been handled yet.
+                handler.unreachable(to);
+                linkDown(p, stream, LinkState.DOWN, ex.toString());
+                continue;
+            }
             p.sentBytes(frames.length());
         }
     }
@@ -918,6 +930,9 @@ public final class PeerTransport implements AutoCloseable {
         Counter rx = received(from);
         HttpServerResponse resp = req.response();
         resp.setStatusCode(200).putHeader("content-type", "application/octet-stream");
+        if (req.version() != HttpVersion.HTTP_2) {
+            resp.setChunked(true); // a body of unknown length on HTTP/1.1 (a debugging client)
+        }
         resp.write(Buffer.buffer()); // sends the headers: the dialler now knows the stream is up
         LOG.debugf("accepted the message stream from peer %s", fromHex);
         RecordParser parser = RecordParser.newFixed(4);
