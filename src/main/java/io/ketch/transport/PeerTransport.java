@@ -94,6 +94,8 @@ public final class PeerTransport implements AutoCloseable {
     static final long BACKOFF_MAX_MS = 1000;
     static final long PROBE_INTERVAL_MS = 1000;
     static final long PROBE_TIMEOUT_MS = 5000;
+    /** Probes failed in a row before a connected stream is presumed dead (a silent partition). */
+    static final int PROBE_FAILURES_TO_DROP = 3;
     static final int CONNECT_TIMEOUT_MS = 2000;
 
     // HTTP/2 settings: a stream window large enough that a ~2 MiB entry goes out without
@@ -121,6 +123,8 @@ public final class PeerTransport implements AutoCloseable {
     private volatile boolean closed;
     private long probeTimer = -1;
     private CompletableFuture<Void> closing;
+    /** Tests shorten it to see a silent partition detected quickly. */
+    volatile long probeTimeoutMs = PROBE_TIMEOUT_MS;
 
     public PeerTransport(Vertx vertx, TransportConfig config, PeerHandler handler, MeterRegistry registry) {
         this.vertx = vertx;
@@ -447,6 +451,7 @@ public final class PeerTransport implements AutoCloseable {
         boolean removed;
         boolean probing;
         boolean dialing;
+        int probeFailures;
         LinkState state = LinkState.INIT;
         final List<Meter> meters = new ArrayList<>();
         Counter sent;
@@ -548,7 +553,18 @@ public final class PeerTransport implements AutoCloseable {
             // Vert.x 4 wants "chunked" for a body of unknown length; on HTTP/2 it only lifts that check.
             req.setChunked(true);
             req.exceptionHandler(t -> linkDown(p, req, LinkState.DOWN, t.toString()));
+            // A peer that accepts the connection but never answers (hung, or a half-open
+            // connection in a pool) must not hold the dial forever.
+            long answerTimeout = probeTimeoutMs;
+            long answerTimer = vertx.setTimer(answerTimeout, t -> {
+                if (p.stream == req && !p.active) {
+                    HttpConnection c = req.connection();
+                    linkDown(p, req, LinkState.DOWN, "no answer within " + answerTimeout + " ms");
+                    c.close();
+                }
+            });
             req.response().onComplete(rar -> {
+                vertx.cancelTimer(answerTimer);
                 if (rar.failed()) {
                     linkDown(p, req, LinkState.DOWN, rar.cause().toString());
                     return;
@@ -642,7 +658,9 @@ public final class PeerTransport implements AutoCloseable {
                 .setHost(u.getHost())
                 .setPort(port(u))
                 .setURI(path)
-                .setHeaders(h);
+                .setHeaders(h)
+                // Covers getting a connection from the pool, not only the TCP connect.
+                .setConnectTimeout(CONNECT_TIMEOUT_MS);
     }
 
     // ---------------------------------------------------------------- probing
@@ -664,14 +682,32 @@ public final class PeerTransport implements AutoCloseable {
         p.probing = true;
         long startNs = System.nanoTime();
         RequestOptions o = requestOptions(p.id, u, HttpMethod.GET, PATH_PROBE)
-                .setIdleTimeout(PROBE_TIMEOUT_MS);
+                .setIdleTimeout(probeTimeoutMs);
         client.request(o)
                 .compose(HttpClientRequest::send)
                 .compose(resp -> resp.body().map(b -> resp.statusCode()))
                 .onComplete(ar -> {
                     p.probing = false;
-                    if (ar.succeeded() && ar.result() == 200 && p.rtt != null) {
-                        p.rtt.record(System.nanoTime() - startNs, TimeUnit.NANOSECONDS);
+                    if (ar.succeeded()) {
+                        p.probeFailures = 0;
+                        if (ar.result() == 200 && p.rtt != null) {
+                            p.rtt.record(System.nanoTime() - startNs, TimeUnit.NANOSECONDS);
+                        }
+                        return;
+                    }
+                    HttpClientRequest s = p.stream;
+                    if (!p.active || s == null) {
+                        p.probeFailures = 0;
+                        return;
+                    }
+                    // The stream looks connected but the peer does not answer on its connection:
+                    // a partition that left no RST/FIN. Drop the connection and re-dial.
+                    if (++p.probeFailures >= PROBE_FAILURES_TO_DROP) {
+                        p.probeFailures = 0;
+                        HttpConnection c = s.connection();
+                        linkDown(p, s, LinkState.DOWN,
+                                PROBE_FAILURES_TO_DROP + " probes in a row failed (" + ar.cause() + ")");
+                        c.close();
                     }
                 });
     }

@@ -416,6 +416,119 @@ class PeerTransportTest {
         assertEquals(1, n3.recorder().received.size());
     }
 
+    /** A TCP relay that can stop forwarding without closing anything: a silent partition. */
+    static final class FreezableProxy implements AutoCloseable {
+        final ServerSocket server;
+        final int target;
+        volatile boolean frozen;
+        volatile boolean closed;
+        final List<java.net.Socket> sockets = new CopyOnWriteArrayList<>();
+
+        FreezableProxy(int target) throws IOException {
+            this.target = target;
+            this.server = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+            daemon(this::accept);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private static void daemon(Runnable r) {
+            Thread t = new Thread(r, "freezable-proxy");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void accept() {
+            while (!closed) {
+                try {
+                    java.net.Socket in = server.accept();
+                    java.net.Socket out;
+                    try {
+                        out = new java.net.Socket("127.0.0.1", target);
+                    } catch (IOException e) {
+                        in.close(); // target down: refuse, as a direct dial would
+                        continue;
+                    }
+                    sockets.add(in);
+                    sockets.add(out);
+                    daemon(() -> pump(in, out));
+                    daemon(() -> pump(out, in));
+                } catch (IOException e) {
+                    if (closed) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void waitWhileFrozen() throws InterruptedException {
+            while (frozen && !closed) {
+                Thread.sleep(5);
+            }
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to) {
+            byte[] buf = new byte[65536];
+            try {
+                InputStream i = from.getInputStream();
+                OutputStream o = to.getOutputStream();
+                while (true) {
+                    waitWhileFrozen();
+                    int n = i.read(buf);
+                    if (n < 0) {
+                        to.shutdownOutput();
+                        return;
+                    }
+                    waitWhileFrozen();
+                    o.write(buf, 0, n);
+                    o.flush();
+                }
+            } catch (IOException | InterruptedException e) {
+                try {
+                    from.close();
+                    to.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed = true;
+            server.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aSilentPartitionIsDetectedByTheProbeAndHealed() throws Exception {
+        Map<Long, Integer> ports = ports(1, 2);
+        try (FreezableProxy proxy = new FreezableProxy(ports.get(2L))) {
+            // 1 reaches 2 through the proxy; 2 reaches 1 directly.
+            Node n1 = node(vertx, CLUSTER, 1, ports.get(1L), Map.of(2L, List.of(url(proxy.port()))));
+            n1.transport().probeTimeoutMs = 300;
+            Node n2 = node(2, ports);
+            waitUntil("1 connected to 2", () -> n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 1)));
+            waitUntil("message through the proxy", () -> n2.recorder().received.size() == 1);
+
+            proxy.frozen = true; // no FIN, no RST: only the probes can tell
+            waitUntil("1 presumes 2 gone", () -> !n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 2)));
+            waitUntil("2 reported unreachable", () -> n1.recorder().unreachableCount(2) >= 1);
+
+            proxy.frozen = false;
+            waitUntil("1 re-dialled 2 after the partition healed", () -> n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 3)));
+            waitUntil("message after the heal", () -> n2.recorder().received.stream().anyMatch(m -> m.getCommit() == 3));
+        }
+    }
+
     @Test
     void redialsAPeerThatRestarts() throws Exception {
         Map<Long, Integer> ports = ports(1, 2);
