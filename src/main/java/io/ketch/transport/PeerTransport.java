@@ -94,6 +94,8 @@ public final class PeerTransport implements AutoCloseable {
     static final long BACKOFF_MAX_MS = 1000;
     static final long PROBE_INTERVAL_MS = 1000;
     static final long PROBE_TIMEOUT_MS = 5000;
+    /** Probes failed in a row before a connected stream is presumed dead (a silent partition). */
+    static final int PROBE_FAILURES_TO_DROP = 3;
     static final int CONNECT_TIMEOUT_MS = 2000;
 
     // HTTP/2 settings: a stream window large enough that a ~2 MiB entry goes out without
@@ -116,11 +118,13 @@ public final class PeerTransport implements AutoCloseable {
     private final Map<Long, Counter> receivedBytes = new ConcurrentHashMap<>();
     /** Accepted connections and inbound message streams, torn down at once on close. */
     private final java.util.Set<HttpConnection> serverConnections = ConcurrentHashMap.newKeySet();
-    private final java.util.Set<HttpServerRequest> inboundStreams = ConcurrentHashMap.newKeySet();
+    private final Map<HttpServerRequest, Long> inboundStreams = new ConcurrentHashMap<>();
     private volatile boolean started;
     private volatile boolean closed;
     private long probeTimer = -1;
     private CompletableFuture<Void> closing;
+    /** Tests shorten it to see a silent partition detected quickly. */
+    volatile long probeTimeoutMs = PROBE_TIMEOUT_MS;
 
     public PeerTransport(Vertx vertx, TransportConfig config, PeerHandler handler, MeterRegistry registry) {
         this.vertx = vertx;
@@ -184,8 +188,13 @@ public final class PeerTransport implements AutoCloseable {
     // ---------------------------------------------------------------- lifecycle
 
     /** Binds every listen URL and starts dialling the peers; fails if any URL cannot be bound. */
-    public CompletableFuture<Void> start() {
+    public synchronized CompletableFuture<Void> start() {
         CompletableFuture<Void> result = new CompletableFuture<>();
+        if (!servers.isEmpty() || closed) {
+            result.completeExceptionally(new IllegalStateException(closed
+                    ? "peer transport closed" : "peer transport already started"));
+            return result;
+        }
         List<Future<HttpServer>> binds = new ArrayList<>();
         try {
             for (String url : config.listenUrls()) {
@@ -281,7 +290,7 @@ public final class PeerTransport implements AutoCloseable {
             List<Future<Void>> fs = new ArrayList<>();
             // HTTP/2 closes gracefully (GOAWAY, then waits for open streams): reset the streams
             // and close the connections now, so that peers see this member go at once.
-            for (HttpServerRequest in : inboundStreams) {
+            for (HttpServerRequest in : inboundStreams.keySet()) {
                 in.response().reset();
             }
             inboundStreams.clear();
@@ -327,16 +336,22 @@ public final class PeerTransport implements AutoCloseable {
         if (p == null) {
             return;
         }
-        ctx.runOnContext(v -> {
-            p.shutdown();
-            if (registry != null) {
-                for (Meter m : p.meters) {
-                    registry.remove(m);
-                }
-                Counter c = receivedBytes.remove(id);
-                if (c != null) {
-                    registry.remove(c);
-                }
+        // Meters go now (not on the context) so that a re-added peer registers fresh ones.
+        if (registry != null) {
+            for (Meter m : p.meters) {
+                registry.remove(m);
+            }
+            Counter c = receivedBytes.remove(id);
+            if (c != null) {
+                registry.remove(c);
+            }
+        }
+        ctx.runOnContext(v -> p.shutdown());
+        // A removed member's streams into this one are cut; its new requests are refused.
+        inboundStreams.forEach((in, from) -> {
+            if (from == id) {
+                inboundStreams.remove(in);
+                in.response().reset();
             }
         });
     }
@@ -382,7 +397,14 @@ public final class PeerTransport implements AutoCloseable {
                 continue;
             }
             Buffer frames = frames(e.getValue());
-            stream.write(frames);
+            try {
+                stream.write(frames);
+            } catch (RuntimeException ex) {
+                // The stream went away and its exception event has not been handled yet.
+                handler.unreachable(to);
+                linkDown(p, stream, LinkState.DOWN, ex.toString());
+                continue;
+            }
             p.sentBytes(frames.length());
         }
     }
@@ -428,6 +450,8 @@ public final class PeerTransport implements AutoCloseable {
         long redialTimer = -1;
         boolean removed;
         boolean probing;
+        boolean dialing;
+        int probeFailures;
         LinkState state = LinkState.INIT;
         final List<Meter> meters = new ArrayList<>();
         Counter sent;
@@ -503,7 +527,7 @@ public final class PeerTransport implements AutoCloseable {
     }
 
     private void dial(Peer p) {
-        if (closed || p.removed || p.stream != null) {
+        if (closed || p.removed || p.stream != null || p.dialing) {
             return;
         }
         List<URI> us = p.urls;
@@ -513,7 +537,9 @@ public final class PeerTransport implements AutoCloseable {
         }
         URI u = us.get(Math.floorMod(p.nextUrl++, us.size()));
         RequestOptions o = requestOptions(p.id, u, HttpMethod.POST, PATH_STREAM);
+        p.dialing = true;
         client.request(o).onComplete(ar -> {
+            p.dialing = false;
             if (ar.failed()) {
                 linkDown(p, null, LinkState.DOWN, ar.cause().toString());
                 return;
@@ -527,7 +553,18 @@ public final class PeerTransport implements AutoCloseable {
             // Vert.x 4 wants "chunked" for a body of unknown length; on HTTP/2 it only lifts that check.
             req.setChunked(true);
             req.exceptionHandler(t -> linkDown(p, req, LinkState.DOWN, t.toString()));
+            // A peer that accepts the connection but never answers (hung, or a half-open
+            // connection in a pool) must not hold the dial forever.
+            long answerTimeout = probeTimeoutMs;
+            long answerTimer = vertx.setTimer(answerTimeout, t -> {
+                if (p.stream == req && !p.active) {
+                    HttpConnection c = req.connection();
+                    linkDown(p, req, LinkState.DOWN, "no answer within " + answerTimeout + " ms");
+                    c.close();
+                }
+            });
             req.response().onComplete(rar -> {
+                vertx.cancelTimer(answerTimer);
                 if (rar.failed()) {
                     linkDown(p, req, LinkState.DOWN, rar.cause().toString());
                     return;
@@ -621,7 +658,9 @@ public final class PeerTransport implements AutoCloseable {
                 .setHost(u.getHost())
                 .setPort(port(u))
                 .setURI(path)
-                .setHeaders(h);
+                .setHeaders(h)
+                // Covers getting a connection from the pool, not only the TCP connect.
+                .setConnectTimeout(CONNECT_TIMEOUT_MS);
     }
 
     // ---------------------------------------------------------------- probing
@@ -643,14 +682,32 @@ public final class PeerTransport implements AutoCloseable {
         p.probing = true;
         long startNs = System.nanoTime();
         RequestOptions o = requestOptions(p.id, u, HttpMethod.GET, PATH_PROBE)
-                .setIdleTimeout(PROBE_TIMEOUT_MS);
+                .setIdleTimeout(probeTimeoutMs);
         client.request(o)
                 .compose(HttpClientRequest::send)
                 .compose(resp -> resp.body().map(b -> resp.statusCode()))
                 .onComplete(ar -> {
                     p.probing = false;
-                    if (ar.succeeded() && ar.result() == 200 && p.rtt != null) {
-                        p.rtt.record(System.nanoTime() - startNs, TimeUnit.NANOSECONDS);
+                    if (ar.succeeded()) {
+                        p.probeFailures = 0;
+                        if (ar.result() == 200 && p.rtt != null) {
+                            p.rtt.record(System.nanoTime() - startNs, TimeUnit.NANOSECONDS);
+                        }
+                        return;
+                    }
+                    HttpClientRequest s = p.stream;
+                    if (!p.active || s == null) {
+                        p.probeFailures = 0;
+                        return;
+                    }
+                    // The stream looks connected but the peer does not answer on its connection:
+                    // a partition that left no RST/FIN. Drop the connection and re-dial.
+                    if (++p.probeFailures >= PROBE_FAILURES_TO_DROP) {
+                        p.probeFailures = 0;
+                        HttpConnection c = s.connection();
+                        linkDown(p, s, LinkState.DOWN,
+                                PROBE_FAILURES_TO_DROP + " probes in a row failed (" + ar.cause() + ")");
+                        c.close();
                     }
                 });
     }
@@ -909,6 +966,9 @@ public final class PeerTransport implements AutoCloseable {
         Counter rx = received(from);
         HttpServerResponse resp = req.response();
         resp.setStatusCode(200).putHeader("content-type", "application/octet-stream");
+        if (req.version() != HttpVersion.HTTP_2) {
+            resp.setChunked(true); // a body of unknown length on HTTP/1.1 (a debugging client)
+        }
         resp.write(Buffer.buffer()); // sends the headers: the dialler now knows the stream is up
         LOG.debugf("accepted the message stream from peer %s", fromHex);
         RecordParser parser = RecordParser.newFixed(4);
@@ -934,7 +994,7 @@ public final class PeerTransport implements AutoCloseable {
             deliver(req, fromHex, rx, buf.getBytes());
         });
         req.handler(parser);
-        inboundStreams.add(req);
+        inboundStreams.put(req, from);
         req.exceptionHandler(t -> {
             inboundStreams.remove(req);
             LOG.debugf("message stream from peer %s ended: %s", fromHex, t.toString());

@@ -86,9 +86,21 @@ class PeerTransportTest {
         final Map<String, java.util.function.Function<byte[], CompletableFuture<byte[]>>> methods =
                 new ConcurrentHashMap<>();
 
+        /** When set, the next delivery blocks (the event loop!) until it is counted down. */
+        volatile java.util.concurrent.CountDownLatch blockOnReceive;
+
         @Override
         public void receive(Message message) {
             received.add(message);
+            var latch = blockOnReceive;
+            if (latch != null) {
+                blockOnReceive = null;
+                try {
+                    latch.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         @Override
@@ -150,20 +162,28 @@ class PeerTransportTest {
     }
 
     Node node(long cluster, long id, Map<Long, Integer> ports) throws Exception {
+        return node(vertx, cluster, id, ports.get(id), peersOf(id, ports));
+    }
+
+    static Map<Long, List<String>> peersOf(long id, Map<Long, Integer> ports) {
         Map<Long, List<String>> peers = new HashMap<>();
         ports.forEach((pid, port) -> {
             if (pid != id) {
                 peers.put(pid, List.of(url(port)));
             }
         });
+        return peers;
+    }
+
+    Node node(Vertx vx, long cluster, long id, int port, Map<Long, List<String>> peers) throws Exception {
         Recorder rec = new Recorder();
         SimpleMeterRegistry reg = new SimpleMeterRegistry();
-        TransportConfig cfg = new TransportConfig(cluster, id, List.of(url(ports.get(id))), peers,
+        TransportConfig cfg = new TransportConfig(cluster, id, List.of(url(port)), peers,
                 tmp.resolve("snap-" + Long.toHexString(id)));
-        PeerTransport t = new PeerTransport(vertx, cfg, rec, reg);
+        PeerTransport t = new PeerTransport(vx, cfg, rec, reg);
         transports.add(t);
         t.start().get(10, TimeUnit.SECONDS);
-        assertEquals((int) ports.get(id), t.boundPort(0));
+        assertEquals(port, t.boundPort(0));
         return new Node(id, t, rec, reg);
     }
 
@@ -310,6 +330,203 @@ class PeerTransportTest {
         waitUntil("every send reported 3 unreachable", () -> n1.recorder().unreachableCount(3) == sends);
         waitUntil("the messages to 2 in the same sends arrived", () -> n2.recorder().received.size() == sends);
         assertEquals(0, n1.recorder().unreachableCount(2));
+    }
+
+    @Test
+    void aBackedUpStreamDropsMessagesInsteadOfBlocking() throws Exception {
+        Map<Long, Integer> ports = ports(1, 2);
+        Node n1 = node(1, ports);
+        // 2 runs on its own Vert.x so that blocking its event loop cannot stall 1's.
+        Vertx other = Vertx.vertx();
+        try {
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Node n2 = node(other, CLUSTER, 2, ports.get(2L), peersOf(2, ports));
+            waitUntil("1 connected to 2", () -> n1.transport().isActive(2));
+            Recorder stuck = n2.recorder();
+            n1.transport().send(List.of(heartbeat(1, 2, 0)));
+            waitUntil("first message arrived", () -> stuck.received.size() == 1);
+            // A member that stops reading: its event loop gets stuck on the next message, so the
+            // HTTP/2 windows fill up and 1's stream reports writeQueueFull.
+            stuck.blockOnReceive = release;
+            byte[] big = new byte[1024 * 1024];
+            new Random(3).nextBytes(big);
+            int sends = 80;
+            long start = System.nanoTime();
+            for (int i = 1; i <= sends; i++) {
+                n1.transport().send(List.of(app(1, 2, i, big)));
+            }
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(tookMs < 2000, "send() must not block; took " + tookMs + " ms");
+            waitUntil("some messages were dropped as unreachable", () -> n1.recorder().unreachableCount(2) > 0);
+            release.countDown();
+            // Whatever was not dropped arrives, in order.
+            waitUntil("every message delivered or reported dropped",
+                    () -> stuck.received.size() - 1 + n1.recorder().unreachableCount(2) == sends);
+            long last = 0;
+            for (Message m : stuck.received.subList(1, stuck.received.size())) {
+                assertTrue(m.getIndex() > last, "in order");
+                last = m.getIndex();
+                assertArrayEquals(big, m.getEntries(0).getData().toByteArray());
+            }
+            // The stream stays usable once the peer catches up.
+            waitUntil("still connected", () -> n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 999)));
+            waitUntil("a message after the jam arrived",
+                    () -> stuck.received.get(stuck.received.size() - 1).getCommit() == 999);
+        } finally {
+            release(other);
+        }
+    }
+
+    private void release(Vertx other) throws Exception {
+        for (PeerTransport t : transports) {
+            t.close();
+        }
+        other.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void peersCanBeAddedAndRemoved() throws Exception {
+        Map<Long, Integer> ports = ports(1, 2, 3);
+        Node n1 = node(vertx, CLUSTER, 1, ports.get(1L), Map.of(2L, List.of(url(ports.get(2L)))));
+        node(vertx, CLUSTER, 2, ports.get(2L), Map.of(1L, List.of(url(ports.get(1L)))));
+        Node n3 = node(3, ports); // knows 1 and 2; 1 does not know 3 yet
+        waitUntil("1 connected to 2", () -> n1.transport().isActive(2));
+        n3.transport().send(List.of(heartbeat(3, 1, 1)));
+        staysFalse("1 refuses a member it does not know", Duration.ofMillis(500),
+                () -> n3.transport().isActive(1) || !n1.recorder().received.isEmpty());
+        assertFalse(n1.transport().isActive(3));
+
+        n1.transport().addPeer(3, List.of(url(ports.get(3L))));
+        n1.transport().addPeer(3, List.of(url(ports.get(3L)))); // idempotent
+        waitUntil("1 dialled 3", () -> n1.transport().isActive(3));
+        waitUntil("3's stream to 1 accepted", () -> n3.transport().isActive(1));
+        n3.transport().send(List.of(heartbeat(3, 1, 2)));
+        waitUntil("3's message arrived", () -> n1.recorder().received.size() == 1);
+        n1.transport().send(List.of(heartbeat(1, 3, 3)));
+        waitUntil("1's message to 3 arrived", () -> n3.recorder().received.size() == 1);
+
+        n1.transport().removePeer(3);
+        assertFalse(n1.transport().isActive(3));
+        waitUntil("3's stream into 1 was cut", () -> !n3.transport().isActive(1));
+        n1.transport().send(List.of(heartbeat(1, 3, 4)));
+        waitUntil("3 is unreachable once removed", () -> n1.recorder().unreachableCount(3) == 1);
+        staysFalse("3 stays cut off", Duration.ofMillis(500), () -> n3.transport().isActive(1));
+        assertEquals(1, n1.recorder().received.size());
+        assertEquals(1, n3.recorder().received.size());
+    }
+
+    /** A TCP relay that can stop forwarding without closing anything: a silent partition. */
+    static final class FreezableProxy implements AutoCloseable {
+        final ServerSocket server;
+        final int target;
+        volatile boolean frozen;
+        volatile boolean closed;
+        final List<java.net.Socket> sockets = new CopyOnWriteArrayList<>();
+
+        FreezableProxy(int target) throws IOException {
+            this.target = target;
+            this.server = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+            daemon(this::accept);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private static void daemon(Runnable r) {
+            Thread t = new Thread(r, "freezable-proxy");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void accept() {
+            while (!closed) {
+                try {
+                    java.net.Socket in = server.accept();
+                    java.net.Socket out;
+                    try {
+                        out = new java.net.Socket("127.0.0.1", target);
+                    } catch (IOException e) {
+                        in.close(); // target down: refuse, as a direct dial would
+                        continue;
+                    }
+                    sockets.add(in);
+                    sockets.add(out);
+                    daemon(() -> pump(in, out));
+                    daemon(() -> pump(out, in));
+                } catch (IOException e) {
+                    if (closed) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void waitWhileFrozen() throws InterruptedException {
+            while (frozen && !closed) {
+                Thread.sleep(5);
+            }
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to) {
+            byte[] buf = new byte[65536];
+            try {
+                InputStream i = from.getInputStream();
+                OutputStream o = to.getOutputStream();
+                while (true) {
+                    waitWhileFrozen();
+                    int n = i.read(buf);
+                    if (n < 0) {
+                        to.shutdownOutput();
+                        return;
+                    }
+                    waitWhileFrozen();
+                    o.write(buf, 0, n);
+                    o.flush();
+                }
+            } catch (IOException | InterruptedException e) {
+                try {
+                    from.close();
+                    to.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed = true;
+            server.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aSilentPartitionIsDetectedByTheProbeAndHealed() throws Exception {
+        Map<Long, Integer> ports = ports(1, 2);
+        try (FreezableProxy proxy = new FreezableProxy(ports.get(2L))) {
+            // 1 reaches 2 through the proxy; 2 reaches 1 directly.
+            Node n1 = node(vertx, CLUSTER, 1, ports.get(1L), Map.of(2L, List.of(url(proxy.port()))));
+            n1.transport().probeTimeoutMs = 300;
+            Node n2 = node(2, ports);
+            waitUntil("1 connected to 2", () -> n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 1)));
+            waitUntil("message through the proxy", () -> n2.recorder().received.size() == 1);
+
+            proxy.frozen = true; // no FIN, no RST: only the probes can tell
+            waitUntil("1 presumes 2 gone", () -> !n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 2)));
+            waitUntil("2 reported unreachable", () -> n1.recorder().unreachableCount(2) >= 1);
+
+            proxy.frozen = false;
+            waitUntil("1 re-dialled 2 after the partition healed", () -> n1.transport().isActive(2));
+            n1.transport().send(List.of(heartbeat(1, 2, 3)));
+            waitUntil("message after the heal", () -> n2.recorder().received.stream().anyMatch(m -> m.getCommit() == 3));
+        }
     }
 
     @Test
