@@ -210,8 +210,21 @@ public class KetchServer {
         }
         ready = true;
         leaseExpiry.start();
-        timer.scheduleWithFixedDelay(reads::tick, 100, 100, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::expireRequests, 100, 100, TimeUnit.MILLISECONDS);
         new AttributePublisher(identity, this::proposeToLog, timer).start();
+    }
+
+    /** Every 100 ms: resend or fail slow ReadIndex rounds, fail proposals past etcd's request timeout. */
+    private void expireRequests() {
+        try {
+            reads.tick();
+            int failed = pending.expire(System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()), raft.leader());
+            for (int i = 0; i < failed; i++) {
+                metrics.proposalFailed();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("expiring requests failed", e); // never let an exception cancel the periodic task
+        }
     }
 
     /** Listens on the peer URLs and connects to every other member, once per process. */
@@ -433,20 +446,11 @@ public class KetchServer {
         if (bytes.length > config.maxRequestBytes()) {
             return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_LARGE.exception());
         }
-        long leaderAtStart = raft.leader();
-        CompletableFuture<Object> f = pending.register(id);
+        CompletableFuture<Object> f = pending.register(id, System.nanoTime(), raft.leader());
         raft.propose(bytes, () -> {
             metrics.proposalFailed();
             pending.fail(id, raft.leader() == 0 ? EtcdError.NO_LEADER : EtcdError.TOO_MANY_REQUESTS);
         });
-        // etcd's request timeout; the entry may still be applied later, which the client must
-        // allow for (etcd's clients retry only what failed before reaching the log).
-        timer.schedule(() -> {
-            if (!f.isDone()) {
-                metrics.proposalFailed();
-                pending.fail(id, raft.leader() != leaderAtStart ? EtcdError.TIMEOUT_DUE_TO_LEADER_FAIL : EtcdError.TIMEOUT);
-            }
-        }, requestTimeoutMs(), TimeUnit.MILLISECONDS);
         return f;
     }
 

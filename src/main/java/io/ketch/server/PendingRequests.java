@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * after a restart, never completes a call of this process.
  */
 final class PendingRequests {
-    private final ConcurrentHashMap<Long, CompletableFuture<Object>> waiting = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Call> waiting = new ConcurrentHashMap<>();
+
+    /** A waiting call: when it was proposed, and who led then (for etcd's timeout message). */
+    private record Call(CompletableFuture<Object> future, long proposedAt, long leaderAtProposal) {}
     private final AtomicLong nextId;
 
     PendingRequests(long memberId) {
@@ -27,18 +30,19 @@ final class PendingRequests {
         return nextId.incrementAndGet();
     }
 
-    CompletableFuture<Object> register(long id) {
+    CompletableFuture<Object> register(long id, long now, long leader) {
         CompletableFuture<Object> f = new CompletableFuture<>();
-        waiting.put(id, f);
+        waiting.put(id, new Call(f, now, leader));
         return f;
     }
 
     /** Completes the call waiting for id, if this member has one (it proposed the entry). */
     void complete(long id, Object resultOrError) {
-        CompletableFuture<Object> f = waiting.remove(id);
-        if (f == null) {
+        Call c = waiting.remove(id);
+        if (c == null) {
             return;
         }
+        CompletableFuture<Object> f = c.future();
         if (resultOrError instanceof EtcdException e) {
             f.completeExceptionally(e);
         } else {
@@ -47,10 +51,29 @@ final class PendingRequests {
     }
 
     void fail(long id, EtcdError error) {
-        CompletableFuture<Object> f = waiting.remove(id);
-        if (f != null) {
-            f.completeExceptionally(error.exception());
+        Call c = waiting.remove(id);
+        if (c != null) {
+            c.future().completeExceptionally(error.exception());
         }
+    }
+
+    /**
+     * Fails the calls proposed {@code timeoutNanos} or more before {@code now} with etcd's
+     * request timeout ("possibly due to previous leader failure" when the leader changed since
+     * the proposal); the entry may still be applied later, which the client must allow for.
+     * Returns how many failed. One sweep of the in-flight calls, so proposing costs no timer.
+     */
+    int expire(long now, long timeoutNanos, long leaderNow) {
+        int n = 0;
+        for (var e : waiting.entrySet()) {
+            Call c = e.getValue();
+            if (now - c.proposedAt() >= timeoutNanos && waiting.remove(e.getKey(), c)) {
+                c.future().completeExceptionally((leaderNow != c.leaderAtProposal()
+                        ? EtcdError.TIMEOUT_DUE_TO_LEADER_FAIL : EtcdError.TIMEOUT).exception());
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Fails every waiting call, e.g. when the member stops. */

@@ -82,6 +82,33 @@ class ClusterFailoverIT {
         assertTrue(memberIds().contains(leader));
         String status = all.ok("endpoint", "status", "-w", "json").stdout();
         assertEquals(3, countMatches(status, "\"leader\":" + Long.toUnsignedString(leader) + ","), status);
+
+        // etcd's cluster metrics, with a live peer link to each of the two others
+        String metrics = Await.value("peer traffic in the metrics", Duration.ofSeconds(10), () -> {
+            String text = httpGet(cluster.member(0).clientUrl() + "/metrics");
+            return text.contains("etcd_network_peer_round_trip_time_seconds_count") ? Optional.of(text) : Optional.empty();
+        });
+        for (String name : List.of("etcd_server_has_leader 1.0", "etcd_server_leader_changes_seen_total",
+                "etcd_server_proposals_failed_total", "etcd_network_peer_sent_bytes_total{To=",
+                "etcd_network_peer_received_bytes_total{From=", "etcd_network_peer_round_trip_time_seconds_bucket{To=")) {
+            assertTrue(metrics.contains(name), name + " missing from /metrics");
+        }
+        List<String> active = metrics.lines().filter(l -> l.startsWith("etcd_network_active_peers{")).toList();
+        assertEquals(2, active.stream().filter(l -> l.endsWith(" 1.0")).count(), "two active peers: " + active);
+        assertTrue(httpGet(cluster.member(1).clientUrl() + "/health").contains("\"health\":\"true\""));
+    }
+
+    private static String httpGet(String url) {
+        try {
+            var client = java.net.http.HttpClient.newHttpClient();
+            return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
@@ -152,6 +179,71 @@ class ClusterFailoverIT {
         assertHashesAgree();
         assertTrue(java.nio.file.Files.readString(follower.logFile()).contains("installed the leader's snapshot"),
                 "the follower caught up through a snapshot:\n" + follower.logTail(30));
+    }
+
+    /**
+     * Without a quorum there is no leader: writes and linearizable reads fail with etcd's
+     * "no leader" (which etcd's clients retry), serializable reads still answer, /health says
+     * false; once a second member is back, a leader is elected and writes succeed again.
+     */
+    @Test
+    void withoutAQuorumWritesFailWithNoLeaderAndServeAgainOnceItIsBack() {
+        cluster = LocalCluster.of(3).start();
+        ServerProcess alone = cluster.member(0);
+        Etcdctl.of(alone).ok("put", "k", "before");
+        cluster.member(1).stop();
+        cluster.member(2).stop();
+        Etcdctl ctl = Etcdctl.of(alone).withFlags("--command-timeout=3s");
+        CommandResult put = Await.value("a write to fail with etcd's no-leader error", Duration.ofSeconds(20), () -> {
+            CommandResult r = ctl.run("put", "k", "during");
+            return r.stderr().contains("etcdserver: no leader") ? Optional.of(r) : Optional.empty();
+        });
+        assertTrue(!put.ok(), put.describe());
+        assertTrue(ctl.run("get", "k").stderr().contains("etcdserver: no leader"));
+        assertEquals("before\n", ctl.ok("get", "k", "--consistency=s", "--print-value-only").stdout());
+        String health = httpGet(alone.clientUrl() + "/health");
+        assertTrue(health.contains("\"health\":\"false\""), health);
+        cluster.member(1).start();
+        Await.until("writes to succeed with a quorum back", Duration.ofSeconds(30), () -> ctl.run("put", "k", "after").ok());
+        assertEquals("after\n", Etcdctl.of(cluster.member(1)).ok("get", "k", "--print-value-only").stdout());
+    }
+
+    /**
+     * A lease granted on a follower, kept alive through the other followers while the leader
+     * is killed: its key outlives several TTLs (the new leader extends every lease), TimeToLive
+     * answers from any member, and once nobody keeps it alive the new leader expires it.
+     */
+    @Test
+    void aLeaseKeptAliveThroughFollowersSurvivesTheLeadersDeathAndThenExpires() throws Exception {
+        cluster = LocalCluster.of(3).start();
+        long leader = leaderSeenByAll();
+        List<ServerProcess> followers = cluster.members().stream()
+                .filter(m -> !idOf(m).equals(Optional.of(leader))).toList();
+        String granted = Etcdctl.of(followers.get(0)).ok("lease", "grant", "3").stdout();
+        Matcher id = Pattern.compile("lease ([0-9a-f]+) granted with TTL\\(3s\\)").matcher(granted);
+        assertTrue(id.find(), granted);
+        String lease = id.group(1);
+        Etcdctl.of(followers.get(1)).ok("put", "owned", "v", "--lease=" + lease);
+        String ttl = Etcdctl.of(followers.get(1)).ok("lease", "timetolive", lease, "--keys").stdout();
+        assertTrue(ttl.contains("granted with TTL(3s)") && ttl.contains("attached keys([owned])"), ttl);
+
+        Etcdctl viaFollowers = new Etcdctl(followers.get(0).endpoint() + "," + followers.get(1).endpoint());
+        try (var keepAlive = viaFollowers.start("lease", "keep-alive", lease)) {
+            keepAlive.awaitLines(2, Duration.ofSeconds(10));
+            byId(leader).kill9();
+            long killed = System.nanoTime();
+            // for four TTLs after the leader died the key must stay, read linearizably on a survivor
+            Await.until("four TTLs to pass with the key kept alive", Duration.ofSeconds(30), () -> {
+                CommandResult r = Etcdctl.of(followers.get(1)).run("get", "owned", "--print-value-only");
+                if (r.ok()) {
+                    assertEquals("v\n", r.stdout(), "the kept-alive key disappeared");
+                }
+                return r.ok() && System.nanoTime() - killed > TimeUnit.SECONDS.toNanos(12);
+            });
+        }
+        Await.until("the lease to expire once nobody keeps it alive", Duration.ofSeconds(30),
+                () -> Etcdctl.of(followers.get(0)).ok("get", "owned").stdout().isEmpty());
+        assertTrue(Etcdctl.of(followers.get(1)).ok("lease", "timetolive", lease).stdout().contains("already expired"));
     }
 
     // ------------------------------------------------------------------ failover under load
