@@ -1,7 +1,6 @@
 package io.ketch.api;
 
 import io.ketch.errors.EtcdError;
-import io.ketch.lease.Lessor;
 import io.ketch.pb.etcdserver.Lease;
 import io.ketch.pb.etcdserver.LeaseGrantRequest;
 import io.ketch.pb.etcdserver.LeaseGrantResponse;
@@ -21,7 +20,6 @@ import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**

@@ -6,14 +6,16 @@ import io.ketch.apply.BackendQuota;
 import io.ketch.apply.CappingApplier;
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
-import io.ketch.mvcc.Backend;
-import io.ketch.mvcc.MvccStore;
 import io.ketch.lease.LeaseIdGenerator;
 import io.ketch.lease.Lessor;
 import io.ketch.lease.LessorRecovery;
+import io.ketch.membership.MembershipStore;
+import io.ketch.mvcc.Backend;
+import io.ketch.mvcc.MvccStore;
 import io.ketch.pb.etcdserver.AlarmType;
 import io.ketch.pb.etcdserver.LeaseTimeToLiveRequest;
 import io.ketch.pb.etcdserver.LeaseTimeToLiveResponse;
+import io.ketch.pb.etcdserver.Member;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
 import io.ketch.pb.etcdserver.ResponseHeader;
@@ -21,41 +23,37 @@ import io.ketch.pb.etcdserver.TxnRequest;
 import io.ketch.pb.etcdserver.TxnResponse;
 import io.ketch.pb.internal.InternalRequest;
 import io.ketch.pb.raft.ConfState;
+import io.ketch.pb.raft.Message;
+import io.ketch.pb.raft.SnapshotMetadata;
 import io.ketch.raft.MemoryStorage;
 import io.ketch.raft.RaftConfig;
 import io.ketch.raft.RawNode;
+import io.ketch.raft.ReadState;
 import io.ketch.raft.node.RaftLogRecovery;
 import io.ketch.raft.node.RaftNode;
-import io.ketch.raft.ReadState;
-import io.ketch.membership.MembershipStore;
-import io.ketch.pb.etcdserver.Member;
-import io.ketch.pb.internal.MemberAttributes;
 import io.ketch.transport.PeerTransport;
 import io.ketch.transport.TransportConfig;
-import io.vertx.core.Vertx;
-import java.util.List;
-import java.util.Map;
-import java.util.LinkedHashMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.nio.file.Files;
-import io.ketch.pb.raft.Message;
-import io.ketch.pb.raft.SnapshotMetadata;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.Supplier;
 import io.ketch.watch.WatchConfig;
 import io.ketch.watch.WatchableStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.jboss.logging.Logger;
@@ -95,6 +93,7 @@ public class KetchServer {
     private RaftPeers peers;
     private LeaseRouter leases;
     private ReadIndexQueue reads;
+    private ReadPath readPath;
     private ServerMetrics metrics;
     private ScheduledExecutorService timer;
     /** This member is the only voter: every acknowledged write is applied here before it is acknowledged. */
@@ -178,6 +177,7 @@ public class KetchServer {
         snapshots.attach(raft);
         reads = new ReadIndexQueue(raft::readIndex, raft::leader, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
+        readPath = new ReadPath(applier, reads, applyStage, raft, soleVoter, this::requireReady);
         startPeerTransport(raft);
         leases = new LeaseRouter(lessor, raft, requestTimeoutMs());
         leases.register(peers);
@@ -454,39 +454,14 @@ public class KetchServer {
         return f;
     }
 
-    /**
-     * A range. Serializable: from this member's applied state at once. Linearizable: once a
-     * ReadIndex round confirms the read point and this member has applied up to it (on a
-     * sole voter every acknowledged write is already applied, so no round is needed). The
-     * read itself runs on {@code caller} (the call's event loop), never on the apply thread.
-     */
+    /** A range, through the read path (see {@link ReadPath}); completes on {@code caller} when not at once. */
     public CompletableFuture<RangeResponse> range(RangeRequest request, Executor caller) {
-        return read(request.getSerializable(), () -> applier.range(request), caller);
+        return readPath.range(request, caller);
     }
 
-    /** A txn without writes, served like a read; serializable only if all its ranges are. */
+    /** A txn without writes, served like a read. */
     public CompletableFuture<TxnResponse> readOnlyTxn(TxnRequest request, Executor caller) {
-        return read(Applier.isSerializable(request), () -> applier.readOnlyTxn(request), caller);
-    }
-
-    private <T> CompletableFuture<T> read(boolean serializable, Supplier<T> read, Executor caller) {
-        try {
-            requireReady();
-            if (serializable || (soleVoter && raft.isLeader())) {
-                return CompletableFuture.completedFuture(read.get());
-            }
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return linearizableReadPoint().thenApplyAsync(v -> {
-            requireReady();
-            return read.get();
-        }, caller);
-    }
-
-    /** Completes once this member's applied state holds every write acknowledged before the call. */
-    public CompletableFuture<Void> linearizableReadPoint() {
-        return reads.readIndex().thenCompose(applyStage::waitApplied);
+        return readPath.readOnlyTxn(request, caller);
     }
 
     private void requireReady() {
