@@ -77,7 +77,13 @@ final class LeaseRouter {
         if (!lessor.isPrimary()) {
             return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
         }
-        Lessor.Renewal renewal = lessor.renew(id);
+        Lessor.Renewal renewal;
+        try {
+            renewal = lessor.renew(id);
+        } catch (IllegalStateException notPrimary) {
+            // demoted between the check and the renewal: leadership just moved
+            return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
+        }
         return switch (renewal.status()) {
             case RENEWED -> CompletableFuture.completedFuture(renewal.ttl());
             case EXPIRED -> renewal.revoked().thenApply(v -> 0L).orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
