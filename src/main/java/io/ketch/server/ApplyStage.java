@@ -1,6 +1,7 @@
 package io.ketch.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
 import io.ketch.pb.internal.InternalRequest;
 import io.ketch.pb.raft.Entry;
@@ -66,6 +67,9 @@ final class ApplyStage implements AutoCloseable {
 
     private record AppliedWaiter(long index, CompletableFuture<Void> done) {}
 
+    /** Set under appliedWaiters' lock once the stage has stopped applying. */
+    private boolean closed;
+
     ApplyStage(EntryApplier applier, PendingRequests pending, AfterApply afterApply, ServerMetrics metrics,
                long appliedIndex) {
         this.applier = applier;
@@ -93,6 +97,9 @@ final class ApplyStage implements AutoCloseable {
         }
         CompletableFuture<Void> f = new CompletableFuture<>();
         synchronized (appliedWaiters) {
+            if (closed) {
+                return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+            }
             appliedWaiters.add(new AppliedWaiter(index, f));
         }
         // the batch that reaches index may have finished between the check and the add
@@ -206,5 +213,14 @@ final class ApplyStage implements AutoCloseable {
     public void close() throws InterruptedException {
         queue.add(STOP);
         thread.join();
+        // nothing more will be applied by this stage: reads waiting for an index fail (a
+        // re-opened member has a new stage; their clients retry there)
+        List<CompletableFuture<Void>> stranded = new ArrayList<>();
+        synchronized (appliedWaiters) {
+            closed = true;
+            appliedWaiters.forEach(w -> stranded.add(w.done()));
+            appliedWaiters.clear();
+        }
+        stranded.forEach(f -> f.completeExceptionally(EtcdError.STOPPED.exception()));
     }
 }

@@ -155,7 +155,10 @@ public class KetchServer {
         warnIfHeapCannotHoldQuota(quota.maxBytes());
         entries = new CappingApplier(applier, AlarmStore.open(storage.backend()), quota);
         noSpace = new NoSpaceAlarm(quota, entries.alarms(), identity.memberId(), this::proposeToLog);
-        metrics = new ServerMetrics(registry);
+        if (metrics == null) { // once per process: a re-open after a snapshot keeps the meters
+            metrics = new ServerMetrics(registry);
+            registerGauges(metrics);
+        }
 
         // The founders are the voters; membership changes come with the next issue.
         ConfState.Builder membership = ConfState.newBuilder();
@@ -195,7 +198,6 @@ public class KetchServer {
             // Snapshots from the leader arrive through the transport (snapshotArrived), never in a Ready.
             throw new IOException("a snapshot reached the Raft core directly at index " + snap.getMetadata().getIndex());
         });
-        registerGauges(metrics);
         leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
         leaseExpiry = new LeaseExpiryLoop(lessor, this::propose);
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
