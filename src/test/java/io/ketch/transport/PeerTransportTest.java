@@ -511,7 +511,7 @@ class PeerTransportTest {
         try (FreezableProxy proxy = new FreezableProxy(ports.get(2L))) {
             // 1 reaches 2 through the proxy; 2 reaches 1 directly.
             Node n1 = node(vertx, CLUSTER, 1, ports.get(1L), Map.of(2L, List.of(url(proxy.port()))));
-            n1.transport().probeTimeoutMs = 300;
+            n1.transport().dialer.probeTimeoutMs = 300;
             Node n2 = node(2, ports);
             waitUntil("1 connected to 2", () -> n1.transport().isActive(2));
             n1.transport().send(List.of(heartbeat(1, 2, 1)));
