@@ -271,6 +271,14 @@ public final class Backend implements AutoCloseable {
         indexDirty = true;
     }
 
+    /**
+     * Writes the consistent index into the meta bucket now (MapDB's memory; it reaches the
+     * file at the next sync), e.g. so a copy of the bucket holds it.
+     */
+    public void publishConsistentIndex() {
+        flushConsistentIndex();
+    }
+
     private synchronized void flushConsistentIndex() {
         if (indexDirty) {
             indexDirty = false;

@@ -61,6 +61,7 @@ final class ApplyStage implements AutoCloseable {
     /** Held while a batch is applied; {@link #withApplyPaused} holds it to run between batches. */
     private final ReentrantLock applyLock = new ReentrantLock();
     private volatile Throwable failure;
+    private volatile long appliedTerm;
     /** Reads waiting for the applied index to reach theirs, by index; guarded by itself. */
     private final PriorityQueue<AppliedWaiter> appliedWaiters =
             new PriorityQueue<>(Comparator.comparingLong(AppliedWaiter::index));
@@ -85,6 +86,11 @@ final class ApplyStage implements AutoCloseable {
 
     long appliedIndex() {
         return appliedIndex.get();
+    }
+
+    /** The term of the entry at {@link #appliedIndex()} (read them together only with applying paused). */
+    long appliedTerm() {
+        return appliedTerm;
     }
 
     /**
@@ -192,8 +198,9 @@ final class ApplyStage implements AutoCloseable {
             }
             // Empty entries (a new leader's first entry) change nothing; membership changes
             // arrive with multi-member clusters.
-            appliedIndex.set(e.getIndex());
             term = e.getTerm();
+            appliedTerm = term;
+            appliedIndex.set(e.getIndex());
             metrics.applied();
         }
         releaseAppliedWaiters();

@@ -94,6 +94,7 @@ public class KetchServer {
     private LeaseRouter leases;
     private ReadIndexQueue reads;
     private ReadPath readPath;
+    private SnapshotPolicy snapshots;
     private ServerMetrics metrics;
     private ScheduledExecutorService timer;
     /** This member is the only voter: every acknowledged write is applied here before it is acknowledged. */
@@ -173,11 +174,11 @@ public class KetchServer {
 
         // Watchers start from the recovered revision: attach before Raft re-delivers anything.
         watchable = WatchableStore.start(store, watchConfig(), this::header);
-        SnapshotPolicy snapshots = new SnapshotPolicy(storage, config.snapshotCount(), config.experimentalSnapshotCatchupEntries(), applied);
+        snapshots = new SnapshotPolicy(storage, config.snapshotCount(), config.experimentalSnapshotCatchupEntries(), applied);
         applyStage = new ApplyStage(this::applyEntry, pending, snapshots::maybeSnapshot, metrics, applied);
         raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
                 metrics::walFsync);
-        snapshots.attach(raft);
+        snapshots.attach(raft, applyStage);
         reads = new ReadIndexQueue(raft::readIndex, raft::leader, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
         readPath = new ReadPath(applier, reads, applyStage, raft, soleVoter, this::requireReady);
@@ -394,6 +395,7 @@ public class KetchServer {
             leaseExpiry.close();
             raft.close();
             applyStage.close();
+            snapshots.close();
             reads.failAll(EtcdError.STOPPED);
             pending.failAll(EtcdError.STOPPED);
             watchable.close();

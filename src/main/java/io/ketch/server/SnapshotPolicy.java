@@ -5,25 +5,43 @@ import io.ketch.snap.SnapshotMeta;
 import io.ketch.wal.SnapshotMarker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
  * Takes a snapshot file every {@code --snapshot-count} applied entries so the WAL can be
- * trimmed and a rebuild of the store replays a bounded number of entries.
+ * trimmed, a rebuild of the store replays a bounded number of entries, and a follower behind
+ * the compacted log can be sent the state.
  *
- * <p>Runs on the apply thread, between batches: the store is quiescent, so the dump is the
- * exact state at the applied index. Order matters for crash safety: the snapshot file is
- * durable first, then the WAL records the marker, and only then are older WAL segments
- * released and the in-memory Raft log compacted (both on the Raft thread, which owns them).
+ * <p>Applying stops only for a moment: on the thread "ketch-snapshot", with applying paused
+ * between two batches, the store is copied consistently at the applied index (a
+ * {@link StoreCopy}: the key bucket pinned at its revision, the small buckets copied to
+ * memory); the file is then written while entries go on being applied. Dumping the whole
+ * store on the apply thread used to stall every write for as long as the dump took.
+ *
+ * <p>Order matters for crash safety: the snapshot file is durable first, then the WAL
+ * records the marker, and only then are older WAL segments released and the in-memory Raft
+ * log compacted (both on the Raft thread, which owns them). One snapshot at a time.
  */
-final class SnapshotPolicy {
+final class SnapshotPolicy implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SnapshotPolicy.class);
     private final MemberStorage storage;
     /** Entries kept in memory behind a snapshot so a slow follower catches up without one (etcd's 5000). */
     private final long catchUpEntries;
     private final long every;
-    private long lastSnapshotIndex;
+    private final AtomicBoolean inProgress = new AtomicBoolean();
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ketch-snapshot");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Index of the newest snapshot; written by the writer thread, read by the apply thread. */
+    private volatile long lastSnapshotIndex;
     private RaftNode raft;
+    private ApplyStage applyStage;
 
     SnapshotPolicy(MemberStorage storage, long every, long catchUpEntries, long appliedAtStart) {
         this.storage = storage;
@@ -32,36 +50,70 @@ final class SnapshotPolicy {
         this.lastSnapshotIndex = appliedAtStart;
     }
 
-    void attach(RaftNode raft) {
+    void attach(RaftNode raft, ApplyStage applyStage) {
         this.raft = raft;
+        this.applyStage = applyStage;
     }
 
+    /** After each applied batch (apply thread): starts a snapshot when one is due and none is running. */
     void maybeSnapshot(long appliedIndex, long term) {
-        if (appliedIndex - lastSnapshotIndex < every) {
+        if (appliedIndex - lastSnapshotIndex < every || !inProgress.compareAndSet(false, true)) {
             return;
         }
+        writer.execute(() -> {
+            try {
+                snapshot();
+            } finally {
+                inProgress.set(false);
+            }
+        });
+    }
+
+    private void snapshot() {
+        long t0 = System.nanoTime();
+        long[] at = new long[2];
         try {
-            long t0 = System.nanoTime();
-            // The dump must say it holds exactly the entries up to appliedIndex (the last ones may
-            // have been empty entries, which do not move the store's own consistent index).
-            storage.store().setConsistentIndex(appliedIndex, term);
-            storage.backend().sync(); // writes the consistent index into the meta bucket being dumped
-            storage.snapshotter().save(new SnapshotMeta(appliedIndex, term, new byte[0]),
-                    BackendSnapshot.records(storage.backend()));
-            lastSnapshotIndex = appliedIndex;
+            StoreCopy copy = applyStage.withApplyPaused(() -> {
+                at[0] = applyStage.appliedIndex();
+                at[1] = applyStage.appliedTerm();
+                // The copy must say it holds exactly the entries up to the applied index (the
+                // last ones may have been empty entries, which do not move the store's own
+                // consistent index); publishing it puts it in the meta bucket being copied.
+                storage.store().setConsistentIndex(at[0], at[1]);
+                storage.backend().publishConsistentIndex();
+                return StoreCopy.take(storage);
+            });
+            long pausedMs = (System.nanoTime() - t0) / 1_000_000;
+            long index = at[0];
+            long term = at[1];
+            try (copy) {
+                storage.snapshotter().save(new SnapshotMeta(index, term, new byte[0]), copy.records());
+            }
+            lastSnapshotIndex = index;
             raft.runOnRaftThread(() -> {
                 try {
-                    storage.wal().saveSnapshotMarker(new SnapshotMarker(appliedIndex, term));
+                    storage.wal().saveSnapshotMarker(new SnapshotMarker(index, term));
                     storage.wal().sync();
-                    storage.wal().releaseTo(appliedIndex);
+                    storage.wal().releaseTo(index);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
             });
-            raft.snapshotTaken(appliedIndex, catchUpEntries);
-            LOG.infof("saved snapshot at index %d in %d ms", appliedIndex, (System.nanoTime() - t0) / 1_000_000);
-        } catch (IOException e) {
+            raft.snapshotTaken(index, catchUpEntries);
+            LOG.infof("saved snapshot at index %d in %d ms (applying paused %d ms)", index,
+                    (System.nanoTime() - t0) / 1_000_000, pausedMs);
+        } catch (IOException | RuntimeException e) {
             LOG.error("snapshot failed; will retry after the next batch", e);
+        }
+    }
+
+    /** Waits for a snapshot being written to finish, then stops the writer thread. */
+    @Override
+    public void close() throws InterruptedException {
+        writer.shutdown();
+        if (!writer.awaitTermination(60, TimeUnit.SECONDS)) {
+            LOG.warn("a snapshot was still being written after 60 s; stopping without it");
+            writer.shutdownNow();
         }
     }
 }

@@ -35,7 +35,9 @@ import org.jboss.logging.Logger;
  *
  * <p>Invariants: only this thread touches the {@link RawNode}, the {@link MemoryStorage} and
  * the {@link Wal}; an entry reaches {@link CommittedEntries} only after it is durable; a
- * message leaves only after the state it depends on (a vote, appended entries) is durable.
+ * follower's or candidate's message leaves only after the state it depends on (a vote, an
+ * acknowledged append) is durable. A leader's appends may leave before its own fsync (see
+ * {@link #handleReady}).
  */
 public final class RaftNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RaftNode.class);
@@ -102,6 +104,8 @@ public final class RaftNode implements AutoCloseable {
     private Listener listener;
     private SnapshotInstaller installer;
     private volatile long term;
+    /** The vote of the durable hard state (Raft thread only). */
+    private long vote;
     private volatile long leader;
     private volatile boolean isLeader;
     private volatile long lastIndex;
@@ -119,6 +123,7 @@ public final class RaftNode implements AutoCloseable {
         this.fsyncNanos = fsyncNanos;
         this.lastIndex = storage.lastIndex();
         this.term = storage.hardState().getTerm();
+        this.vote = storage.hardState().getVote();
         this.commitIndex = storage.hardState().getCommit();
         this.thread = new Thread(this::loop, "ketch-raft");
     }
@@ -277,6 +282,15 @@ public final class RaftNode implements AutoCloseable {
                 installSnapshot(rd.snapshot().get());
             }
             HardState hs = rd.hardState().orElse(null);
+            // A leader sends before its own fsync, so followers write in parallel with it (Raft
+            // thesis §10.2.1, as etcd's leader does). Safe because this one thread makes the
+            // entries durable before it steps any answer: no acknowledgement can commit an entry
+            // (the leader counts itself) until the leader's own copy is on disk. Not when this
+            // Ready changes the term or vote: those must be durable before anyone hears of them.
+            boolean sendFirst = isLeader && (hs == null || (hs.getTerm() == term && hs.getVote() == vote));
+            if (sendFirst) {
+                send(rd.messages());
+            }
             if (!rd.entries().isEmpty() || hs != null) {
                 wal.append(WalCodec.toWal(rd.entries()), hs == null ? null : WalCodec.toWal(hs));
                 if (rd.mustSync() || !rd.entries().isEmpty()) {
@@ -292,9 +306,12 @@ public final class RaftNode implements AutoCloseable {
             if (hs != null) {
                 storage.setHardState(hs);
                 term = hs.getTerm();
+                vote = hs.getVote();
                 commitIndex = hs.getCommit();
             }
-            send(rd.messages());
+            if (!sendFirst) {
+                send(rd.messages());
+            }
             if (!rd.committedEntries().isEmpty()) {
                 sink.committed(rd.committedEntries());
             }
