@@ -59,7 +59,13 @@ class ClusterFailoverIT {
     void aWriteOnOneMemberIsReadOnEveryOtherAndEveryMemberListsTheCluster() {
         cluster = LocalCluster.of(3).start();
         Etcdctl all = new Etcdctl(cluster.endpoints());
-        Etcdctl.of(cluster.member(0)).ok("put", "greeting", "hello");
+        // a watch on one member sees a write made through another, from that member's own state
+        try (var watch = Etcdctl.of(cluster.member(2)).start("watch", "greeting")) {
+            Await.until("the watch to be registered", Duration.ofSeconds(10),
+                    () -> httpGet(cluster.member(2).clientUrl() + "/metrics").contains("etcd_debugging_mvcc_watcher_total 1.0"));
+            Etcdctl.of(cluster.member(0)).ok("put", "greeting", "hello");
+            assertEquals(List.of("PUT", "greeting", "hello"), watch.awaitLines(3, Duration.ofSeconds(10)));
+        }
         for (ServerProcess m : cluster.members()) {
             // linearizable (the default): must see the write at once, on every member
             assertEquals("greeting\nhello\n", Etcdctl.of(m).ok("get", "greeting").stdout(), m.name());
