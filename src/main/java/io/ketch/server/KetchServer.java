@@ -49,7 +49,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -101,7 +103,7 @@ public class KetchServer {
     private boolean soleVoter;
     private volatile long lastLeader;
     /** Told when a snapshot from the leader replaces the whole state (open watch streams end then). */
-    private final java.util.Set<Runnable> stateReplacedListeners = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Runnable> stateReplacedListeners = ConcurrentHashMap.newKeySet();
     private final ExecutorService snapshotInstaller = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ketch-snapshot-install");
         t.setDaemon(true);
