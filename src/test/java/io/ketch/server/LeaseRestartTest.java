@@ -111,9 +111,14 @@ class LeaseRestartTest {
         put(s, "c", 7);
         put(s, "b", 7);
         grant(s, 9, 40);
-        try (Stream<Path> snaps = Files.list(dir.resolve("live/member/snap"))) {
-            assertTrue(snaps.findAny().isPresent(), "a snapshot was written");
-        }
+        // snapshots are written off the apply thread: wait for the first one to be in place
+        assertTrue(Poll.until(Duration.ofSeconds(15), () -> {
+            try (Stream<Path> snaps = Files.list(dir.resolve("live/member/snap"))) {
+                return snaps.anyMatch(p -> p.getFileName().toString().endsWith(".snap"));
+            } catch (IOException e) {
+                return false;
+            }
+        }), "a snapshot was written");
         // the data dir as a crash leaves it: the backend was never closed, so it is rebuilt
         Path crashed = dir.resolve("crashed");
         copyTree(dir.resolve("live"), crashed);
