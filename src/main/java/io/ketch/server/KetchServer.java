@@ -167,6 +167,11 @@ public class KetchServer {
         ConfState.Builder membership = ConfState.newBuilder();
         identity.initialCluster().forEach(m -> membership.addVoters(m.id()));
         soleVoter = identity.initialCluster().size() == 1;
+        if (RaftLogRecovery.isNewMember(storage.replay()) && "existing".equals(config.initialClusterState())) {
+            // A restarted member ignores the flag, as etcd does; a new one would have to join.
+            throw new IllegalStateException("--initial-cluster-state existing: joining a running cluster is not "
+                    + "supported yet (membership changes come next); a new cluster starts with --initial-cluster-state new");
+        }
         MemoryStorage log = RaftLogRecovery.restore(storage.wal(), storage.replay(), membership.build());
         long applied = Math.max(store.consistentIndex(), log.firstIndex() - 1);
         int electionTicks = (int) Math.max(2, config.electionTimeout() / config.heartbeatInterval());

@@ -9,11 +9,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.ketch.e2e.support.CommandResult;
 import io.ketch.e2e.support.Commands;
 import io.ketch.e2e.support.EtcdProcess;
+import io.ketch.e2e.support.Files2;
 import io.ketch.e2e.support.Etcdctl;
+import io.ketch.e2e.support.Ports;
 import io.ketch.e2e.support.ServerProcess;
 import io.ketch.e2e.support.ServerSpec;
 import io.ketch.e2e.support.Servers;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,6 +59,25 @@ class FlagsIT {
                 "--listen-peer-urls", "--initial-advertise-peer-urls", "--initial-cluster", "--initial-cluster-state",
                 "--initial-cluster-token", "--max-request-bytes", "--max-txn-ops", "--snapshot-count", "--version")) {
             assertTrue(out.contains(flag), "--help does not list " + flag + "\n" + r.describe());
+        }
+    }
+
+    /** Joining a running cluster comes with membership changes: until then a new member refuses it clearly. */
+    @Test
+    void aNewMemberRefusesToJoinWithInitialClusterStateExisting() throws Exception {
+        assumeTrue(Servers.targetIsKetch(), "Ketch's own limit");
+        Path dir = Files.createTempDirectory("ketch-flags-existing-");
+        try {
+            int client = Ports.freePort();
+            int peer = Ports.freePort();
+            CommandResult r = runCandidate("--data-dir", dir.resolve("data").toString(),
+                    "--listen-client-urls", "http://127.0.0.1:" + client, "--advertise-client-urls", "http://127.0.0.1:" + client,
+                    "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
+                    "--initial-cluster", "default=http://127.0.0.1:" + peer, "--initial-cluster-state", "existing");
+            assertNotEquals(0, r.exitCode(), r.describe());
+            assertTrue((r.stdout() + r.stderr()).contains("joining a running cluster is not supported yet"), r.describe());
+        } finally {
+            Files2.deleteRecursively(dir);
         }
     }
 

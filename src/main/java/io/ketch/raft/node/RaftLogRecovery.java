@@ -18,14 +18,18 @@ import java.util.List;
 public final class RaftLogRecovery {
     private RaftLogRecovery() {}
 
+    /** True when the WAL holds nothing yet: a member starting for the first time. */
+    public static boolean isNewMember(WalReplay replay) {
+        return replay.snapshot().index() == 0 && replay.entries().isEmpty()
+                && replay.hardState().equals(HardState.EMPTY);
+    }
+
     /**
      * @param confState the membership in force at the store's applied index (the core needs
      *                  it before any entry is applied again)
      */
     public static MemoryStorage restore(Wal wal, WalReplay replay, ConfState confState) throws IOException {
-        boolean empty = replay.snapshot().index() == 0 && replay.entries().isEmpty()
-                && replay.hardState().equals(HardState.EMPTY);
-        if (empty) {
+        if (isNewMember(replay)) {
             // A new member founding a cluster: the initial membership is a snapshot at index 1,
             // term 1 (as etcd's bootstrap commits it), recorded in the WAL before anything else.
             MemoryStorage storage = MemoryStorage.bootstrap(confState);
