@@ -66,10 +66,6 @@ public final class MembershipStore {
         return true;
     }
 
-    public synchronized Member get(long id) {
-        return members.get(id);
-    }
-
     /** Every member, in ID order. */
     public synchronized List<Member> list() {
         return new ArrayList<>(members.values());
