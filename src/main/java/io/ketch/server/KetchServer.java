@@ -104,11 +104,7 @@ public class KetchServer {
     private volatile long lastLeader;
     /** Told when a snapshot from the leader replaces the whole state (open watch streams end then). */
     private final Set<Runnable> stateReplacedListeners = ConcurrentHashMap.newKeySet();
-    private final ExecutorService snapshotInstaller = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "ketch-snapshot-install");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService snapshotInstaller = Executors.newSingleThreadExecutor(DaemonThreads.named("ketch-snapshot-install"));
     private ApplyStage applyStage;
     private RaftNode raft;
     private WatchableStore watchable;
@@ -208,11 +204,7 @@ public class KetchServer {
         });
         leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
         leaseExpiry = new LeaseExpiryLoop(lessor, this::propose);
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ketch-server-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ketch-server-timer"));
         applyStage.start();
         raft.start(soleVoter);
         if (soleVoter) {

@@ -35,11 +35,7 @@ final class LeaseExpiryLoop implements AutoCloseable {
     LeaseExpiryLoop(Lessor lessor, Function<InternalRequest.Builder, CompletableFuture<Object>> propose) {
         this.lessor = lessor;
         this.propose = propose;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ketch-lease-expiry");
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ketch-lease-expiry"));
     }
 
     void start() {

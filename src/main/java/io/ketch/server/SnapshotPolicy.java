@@ -33,11 +33,7 @@ final class SnapshotPolicy implements AutoCloseable {
     private final long catchUpEntries;
     private final long every;
     private final AtomicBoolean inProgress = new AtomicBoolean();
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "ketch-snapshot");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(DaemonThreads.named("ketch-snapshot"));
     /** Index of the newest snapshot; written by the writer thread, read by the apply thread. */
     private volatile long lastSnapshotIndex;
     private RaftNode raft;
