@@ -62,8 +62,9 @@ final class Report {
 
     String median(List<RoundResult> rounds) {
         double[] ops = rounds.stream().mapToDouble(RoundResult::opsPerSecond).toArray();
-        return format("  median %.1f ops/s over %d rounds (min %.1f, max %.1f)", median(ops),
-                ops.length, Arrays.stream(ops).min().orElse(0), Arrays.stream(ops).max().orElse(0));
+        double[] p99 = rounds.stream().mapToDouble(r -> r.latency().p99()).toArray();
+        return format("  median %.1f ops/s over %d rounds (min %.1f, max %.1f), median p99 %s ms", median(ops),
+                ops.length, Arrays.stream(ops).min().orElse(0), Arrays.stream(ops).max().orElse(0), millis(median(p99)));
     }
 
     String csvRow(int round, RoundResult r) {

@@ -65,10 +65,12 @@ final class WatchBench {
                 }
             }
             List<Double> rates = new ArrayList<>();
+            List<Double> p99s = new ArrayList<>();
             for (int r = 1; r <= options.rounds(); r++) {
                 Outcome o = runRound(r, options.total());
                 anyFailed |= o.errors() > 0;
                 rates.add(o.eventsPerSecond());
+                p99s.add((double) o.delivery().p99());
                 summary.print(result(options.rounds() == 1 ? "" : "round " + r + ": ", o));
                 if (csv != null) {
                     csv.println(csvRow(r, o));
@@ -76,8 +78,10 @@ final class WatchBench {
             }
             if (rates.size() > 1) {
                 double[] a = rates.stream().mapToDouble(Double::doubleValue).toArray();
-                summary.println(format("  median %.1f events/s over %d rounds (min %.1f, max %.1f)", Report.median(a),
-                        a.length, java.util.Arrays.stream(a).min().orElse(0), java.util.Arrays.stream(a).max().orElse(0)));
+                double[] p = p99s.stream().mapToDouble(Double::doubleValue).toArray();
+                summary.println(format("  median %.1f events/s over %d rounds (min %.1f, max %.1f), median delivery p99 %s ms",
+                        Report.median(a), a.length, java.util.Arrays.stream(a).min().orElse(0),
+                        java.util.Arrays.stream(a).max().orElse(0), Report.millis(Report.median(p))));
             }
         } finally {
             streams.forEach(WatcherStream::close);

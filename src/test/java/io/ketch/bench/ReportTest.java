@@ -36,12 +36,12 @@ class ReportTest {
         BenchOptions o = BenchOptions.parse("range", "--duration", "2s", "--rounds", "2");
         Report report = new Report(o, RangeWorkload.from(o));
         assertTrue(report.header().startsWith("range (linearizable): 2 s, 1 client, 1 conn,"), report.header());
-        LatencySummary none = LatencySummary.of(new long[0]);
-        RoundResult bad = new RoundResult(90, 10, "UNAVAILABLE: gone", 1_000_000_000L, none);
+        RoundResult bad = new RoundResult(90, 10, "UNAVAILABLE: gone", 1_000_000_000L, LatencySummary.of(new long[] {2_000_000}));
         String text = report.result("round 1: ", bad);
         assertTrue(text.startsWith("  round 1: elapsed 1.000 s, 100 requests, 90.0 ops/s, errors 10"), text);
         assertTrue(text.contains("           first error: UNAVAILABLE: gone"), text);
-        RoundResult good = new RoundResult(110, 0, null, 1_000_000_000L, none);
-        assertEquals("  median 100.0 ops/s over 2 rounds (min 90.0, max 110.0)", report.median(List.of(bad, good)));
+        RoundResult good = new RoundResult(110, 0, null, 1_000_000_000L, LatencySummary.of(new long[] {4_000_000}));
+        assertEquals("  median 100.0 ops/s over 2 rounds (min 90.0, max 110.0), median p99 3.000 ms",
+                report.median(List.of(bad, good)));
     }
 }
