@@ -54,7 +54,7 @@ public class MaintenanceService implements Maintenance {
                     .setRaftIndex(server.raftIndex())
                     .setRaftTerm(server.raftTerm())
                     .setRaftAppliedIndex(server.appliedIndex())
-                    .setIsLearner(false);
+                    .setIsLearner(server.isLearner());
             if (server.leader() == 0) {
                 b.addErrors(EtcdError.NO_LEADER.message); // etcd 3.5 reports a missing leader here
             }
@@ -123,7 +123,16 @@ public class MaintenanceService implements Maintenance {
 
     @Override
     public Uni<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
-        return Uni.createFrom().failure(GrpcErrors.unimplemented("Maintenance.MoveLeader"));
+        java.util.concurrent.Executor caller = CallContext.current();
+        java.util.concurrent.CompletableFuture<Void> f;
+        try {
+            f = server.moveLeader(request.getTargetID());
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.toStatus(e));
+        }
+        return Uni.createFrom().completionStage(f).emitOn(caller)
+                .map(v -> MoveLeaderResponse.newBuilder().setHeader(server.header()).build())
+                .onFailure().transform(GrpcErrors::toStatus);
     }
 
     @Override

@@ -27,7 +27,22 @@ public enum EtcdError {
     TIMEOUT(14, "etcdserver: request timed out"),
     TIMEOUT_DUE_TO_LEADER_FAIL(14, "etcdserver: request timed out, possibly due to previous leader failure"),
     LEADER_CHANGED(14, "etcdserver: leader changed"),
-    CORRUPT(15, "etcdserver: corrupt cluster");
+    CORRUPT(15, "etcdserver: corrupt cluster"),
+    MEMBER_EXIST(9, "etcdserver: member ID already exist"),
+    PEER_URL_EXIST(9, "etcdserver: Peer URLs already exists"),
+    // code 2 (Unknown): etcd maps this error to no gRPC status
+    MEMBER_NOT_ENOUGH_STARTED(2, "etcdserver: re-configuration failed due to not enough started members"),
+    MEMBER_BAD_URLS(3, "etcdserver: given member URLs are invalid"),
+    MEMBER_NOT_FOUND(5, "etcdserver: member not found"),
+    MEMBER_NOT_LEARNER(9, "etcdserver: can only promote a learner member"),
+    LEARNER_NOT_READY(9, "etcdserver: can only promote a learner member which is in sync with leader"),
+    TOO_MANY_LEARNERS(9, "etcdserver: too many learner members in cluster"),
+    NOT_LEADER(9, "etcdserver: not leader"),
+    UNHEALTHY(14, "etcdserver: unhealthy cluster"),
+    NOT_SUPPORTED_FOR_LEARNER(14, "etcdserver: rpc not supported for learner"),
+    BAD_LEADER_TRANSFEREE(9, "etcdserver: bad leader transferee"),
+    // code 2 (Unknown): etcd maps this error to no gRPC status
+    LEADER_TRANSFER_TIMEOUT(2, "etcdserver: request timed out, leader transfer took too long");
 
     /** gRPC status code number (3 INVALID_ARGUMENT, 5 NOT_FOUND, 11 OUT_OF_RANGE, ...). */
     public final int grpcCode;
@@ -40,5 +55,15 @@ public enum EtcdError {
 
     public EtcdException exception() {
         return new EtcdException(this);
+    }
+
+    /** The error with exactly this message, e.g. one that crossed the peer transport as text. */
+    public static java.util.Optional<EtcdError> byMessage(String message) {
+        for (EtcdError e : values()) {
+            if (e.message.equals(message)) {
+                return java.util.Optional.of(e);
+            }
+        }
+        return java.util.Optional.empty();
     }
 }

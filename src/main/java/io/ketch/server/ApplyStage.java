@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.ketch.errors.EtcdError;
 import io.ketch.errors.EtcdException;
 import io.ketch.pb.internal.InternalRequest;
+import io.ketch.pb.raft.ConfChange;
 import io.ketch.pb.raft.Entry;
 import io.ketch.pb.raft.EntryType;
 import java.util.ArrayList;
@@ -44,6 +45,15 @@ final class ApplyStage implements AutoCloseable {
         Object apply(long index, long term, InternalRequest request);
     }
 
+    /**
+     * Applies one membership change (a CONF_CHANGE entry) and tells Raft its verdict; returns
+     * the proposer's response or an {@link EtcdException}.
+     */
+    @FunctionalInterface
+    interface ConfChangeApplier {
+        Object apply(long index, ConfChange change);
+    }
+
     /** Called after each batch, on the thread that applied it (e.g. to take a snapshot). */
     @FunctionalInterface
     interface AfterApply {
@@ -51,6 +61,7 @@ final class ApplyStage implements AutoCloseable {
     }
 
     private final EntryApplier applier;
+    private final ConfChangeApplier confChanges;
     private final PendingRequests pending;
     private final AfterApply afterApply;
     private final ServerMetrics metrics;
@@ -71,9 +82,10 @@ final class ApplyStage implements AutoCloseable {
     /** Set under appliedWaiters' lock once the stage has stopped applying. */
     private boolean closed;
 
-    ApplyStage(EntryApplier applier, PendingRequests pending, AfterApply afterApply, ServerMetrics metrics,
-               long appliedIndex) {
+    ApplyStage(EntryApplier applier, ConfChangeApplier confChanges, PendingRequests pending, AfterApply afterApply,
+               ServerMetrics metrics, long appliedIndex) {
         this.applier = applier;
+        this.confChanges = confChanges;
         this.pending = pending;
         this.afterApply = afterApply;
         this.metrics = metrics;
@@ -195,9 +207,14 @@ final class ApplyStage implements AutoCloseable {
                     result = ex;
                 }
                 pending.complete(req.getId(), result);
+            } else if (e.getType() == EntryType.CONF_CHANGE) {
+                ConfChange cc = parseConfChange(e);
+                Object result = confChanges.apply(e.getIndex(), cc);
+                if (cc.getId() != 0) {
+                    pending.complete(cc.getId(), result);
+                }
             }
-            // Empty entries (a new leader's first entry) change nothing; membership changes
-            // arrive with multi-member clusters.
+            // Empty entries (a new leader's first entry, a change the leader refused) change nothing.
             term = e.getTerm();
             appliedTerm = term;
             appliedIndex.set(e.getIndex());
@@ -205,6 +222,14 @@ final class ApplyStage implements AutoCloseable {
         }
         releaseAppliedWaiters();
         afterApply.applied(appliedIndex.get(), term);
+    }
+
+    private static ConfChange parseConfChange(Entry e) {
+        try {
+            return ConfChange.parseFrom(e.getData());
+        } catch (InvalidProtocolBufferException ex) {
+            throw new IllegalStateException("log entry " + e.getIndex() + " is not a ConfChange", ex);
+        }
     }
 
     private static InternalRequest parse(Entry e) {

@@ -17,7 +17,7 @@ import java.util.NoSuchElementException;
  */
 final class BackendSnapshot {
     static final List<String> BUCKETS = List.of(Backend.KEY_BUCKET, Backend.META_BUCKET,
-            AlarmStore.BUCKET, LeaseBucket.NAME, MembershipStore.BUCKET);
+            AlarmStore.BUCKET, LeaseBucket.NAME, MembershipStore.BUCKET, MembershipStore.REMOVED_BUCKET);
 
     private BackendSnapshot() {}
 

@@ -37,6 +37,8 @@ public final class EtcdFlags {
             new Flag("initial-cluster-state", "new", false, "Initial cluster state ('new' or 'existing')."),
             new Flag("initial-cluster-token", "etcd-cluster", false,
                     "Initial cluster token for the etcd cluster during bootstrap."),
+            new Flag("strict-reconfig-check", "true", true,
+                    "Reject reconfiguration requests that would cause quorum loss."),
             new Flag("heartbeat-interval", "100", false, "Time (in milliseconds) of a heartbeat interval."),
             new Flag("election-timeout", "1000", false, "Time (in milliseconds) for an election to timeout."),
             new Flag("snapshot-count", "100000", false,

@@ -54,6 +54,9 @@ final class IdentityFile {
 
     /** The founders in --initial-cluster order, with the IDs derived when the cluster was made. */
     private static List<MemberIdentity.InitialMember> parseFounders(String initialCluster, String idList) {
+        if (initialCluster.isEmpty()) {
+            return List.of(); // a member that joined a running cluster founded nothing
+        }
         Map<String, List<String>> byName = MemberIdentity.parseInitialCluster(initialCluster);
         String[] ids = idList.split(",");
         if (ids.length != byName.size()) {

@@ -16,6 +16,7 @@ import io.ketch.pb.etcdserver.AlarmType;
 import io.ketch.pb.etcdserver.LeaseTimeToLiveRequest;
 import io.ketch.pb.etcdserver.LeaseTimeToLiveResponse;
 import io.ketch.pb.etcdserver.Member;
+import io.ketch.pb.etcdserver.MemberListResponse;
 import io.ketch.pb.etcdserver.RangeRequest;
 import io.ketch.pb.etcdserver.RangeResponse;
 import io.ketch.pb.etcdserver.ResponseHeader;
@@ -36,6 +37,7 @@ import io.ketch.transport.TransportConfig;
 import io.ketch.watch.WatchConfig;
 import io.ketch.watch.WatchableStore;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -57,6 +59,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.jboss.logging.Logger;
 
@@ -90,7 +93,8 @@ public class KetchServer {
     private LeaseIdGenerator leaseIds;
     private LeaseExpiryLoop leaseExpiry;
     private PendingRequests pending;
-    private MembershipStore members;
+    private volatile MembershipStore members;
+    private MembershipChanges membershipChanges;
     private PeerTransport transport;
     private RaftPeers peers;
     private LeaseRouter leases;
@@ -99,8 +103,6 @@ public class KetchServer {
     private SnapshotPolicy snapshots;
     private ServerMetrics metrics;
     private ScheduledExecutorService timer;
-    /** This member is the only voter: every acknowledged write is applied here before it is acknowledged. */
-    private boolean soleVoter;
     private volatile long lastLeader;
     /** Told when a snapshot from the leader replaces the whole state (open watch streams end then). */
     private final Set<Runnable> stateReplacedListeners = ConcurrentHashMap.newKeySet();
@@ -109,6 +111,7 @@ public class KetchServer {
     private RaftNode raft;
     private WatchableStore watchable;
     private volatile boolean ready;
+    private final AtomicBoolean removed = new AtomicBoolean();
 
     void onStart(@Observes StartupEvent ev) {
         try {
@@ -136,7 +139,17 @@ public class KetchServer {
      */
     private void openMember() throws IOException {
         storage = MemberStorage.open(Path.of(config.dataDir()), config.walDir().filter(s -> !s.isBlank()).map(Path::of));
-        identity = storage.identity(MemberIdentity.fromConfig(config));
+        // A new member with --initial-cluster-state existing joins a running cluster: it learns
+        // its IDs and the members from them, starts with an empty log and no membership, and
+        // waits for the leader's snapshot. A restarted member ignores the flag, as etcd does.
+        boolean joining = RaftLogRecovery.isNewMember(storage.replay()) && "existing".equals(config.initialClusterState());
+        JoinDiscovery.Joined joined = joining ? JoinDiscovery.join(config) : null;
+        identity = storage.identity(joining ? joined.identity() : MemberIdentity.fromConfig(config));
+        if (joining && identity.memberId() != joined.identity().memberId()) {
+            throw new IllegalStateException("data dir " + config.dataDir() + " belongs to member "
+                    + MemberIdentity.hex(identity.memberId()) + ", but the cluster lists this member as "
+                    + MemberIdentity.hex(joined.identity().memberId()));
+        }
         pending = new PendingRequests(identity.memberId());
         store = storage.store();
         members = MembershipStore.open(storage.backend());
@@ -159,16 +172,12 @@ public class KetchServer {
             registerGauges(metrics);
         }
 
-        // The founders are the voters; membership changes come with the next issue.
-        ConfState.Builder membership = ConfState.newBuilder();
-        identity.initialCluster().forEach(m -> membership.addVoters(m.id()));
-        soleVoter = identity.initialCluster().size() == 1;
-        if (RaftLogRecovery.isNewMember(storage.replay()) && "existing".equals(config.initialClusterState())) {
-            // A restarted member ignores the flag, as etcd does; a new one would have to join.
-            throw new IllegalStateException("--initial-cluster-state existing: joining a running cluster is not "
-                    + "supported yet (membership changes come next); a new cluster starts with --initial-cluster-state new");
-        }
-        MemoryStorage log = RaftLogRecovery.restore(storage.wal(), storage.replay(), membership.build());
+        // The membership in force at the store's applied index; committed changes above it are
+        // applied again as Raft re-delivers them (and refused as already done).
+        ConfState membership = joining ? ConfState.getDefaultInstance() : members.confState();
+        boolean soleVoter = membership.getVotersCount() == 1 && membership.getVoters(0) == identity.memberId();
+        MemoryStorage log = joining ? new MemoryStorage(membership)
+                : RaftLogRecovery.restore(storage.wal(), storage.replay(), membership);
         long applied = Math.max(store.consistentIndex(), log.firstIndex() - 1);
         int electionTicks = (int) Math.max(2, config.electionTimeout() / config.heartbeatInterval());
         RawNode node = new RawNode(RaftConfig.builder(identity.memberId())
@@ -177,17 +186,28 @@ public class KetchServer {
 
         // Watchers start from the recovered revision: attach before Raft re-delivers anything.
         watchable = WatchableStore.start(store, watchConfig(), this::header);
-        snapshots = new SnapshotPolicy(storage, config.snapshotCount(), config.experimentalSnapshotCatchupEntries(), applied);
-        applyStage = new ApplyStage(this::applyEntry, pending, snapshots::maybeSnapshot, metrics, applied);
+        snapshots = new SnapshotPolicy(storage, members::confState, config.snapshotCount(),
+                config.experimentalSnapshotCatchupEntries(), applied);
+        applyStage = new ApplyStage(this::applyEntry, (index, cc) -> membershipChanges.apply(index, cc), pending,
+                snapshots::maybeSnapshot, metrics, applied);
         raft = new RaftNode(node, log, storage.wal(), config.heartbeatInterval(), applyStage::committed,
                 metrics::walFsync);
         snapshots.attach(raft, applyStage);
         reads = new ReadIndexQueue(raft::readIndex, raft::leader, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs()));
-        readPath = new ReadPath(applier, reads, applyStage, raft, soleVoter, this::requireReady);
-        startPeerTransport(raft);
+        readPath = new ReadPath(applier, reads, applyStage, raft, this::requireReady);
+        startPeerTransport(raft, joining ? joined.members() : members.list());
         leases = new LeaseRouter(lessor, raft, requestTimeoutMs());
         leases.register(peers);
+        membershipChanges = new MembershipChanges(members, raft, pending, identity.memberId(),
+                config.strictReconfigCheck(), requestTimeoutMs(), this::removedFromCluster);
+        membershipChanges.register(peers);
+        peers.onSnapshotNeeded(snapshots::snapshotNow);
+        peers.membership(() -> MemberListResponse.newBuilder().setHeader(header()).addAllMembers(members.list()).build()
+                .toByteArray(), members::isRemoved, () -> {
+                    membershipChanges.removalConfirmedByPeer();
+                    removedFromCluster();
+                });
         raft.connect(peers, new RaftNode.Listener() {
             @Override
             public void roleChanged(long leader, boolean isLeader, long term) {
@@ -216,6 +236,20 @@ public class KetchServer {
         new AttributePublisher(identity, this::proposeToLog, timer).start();
     }
 
+    /**
+     * This member was removed from the cluster (it applied its removal, or a peer answered
+     * 410 Gone): it stops serving and the process exits with status 0, as etcd's does, after
+     * a moment so that the leader sees the change reach this member.
+     */
+    private void removedFromCluster() {
+        if (!removed.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.error(PeerTransport.REMOVED_MESSAGE);
+        ready = false;
+        CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(() -> Quarkus.asyncExit(0));
+    }
+
     /** Every 100 ms: resend or fail slow ReadIndex rounds, fail proposals past etcd's request timeout. */
     private void expireRequests() {
         try {
@@ -229,14 +263,21 @@ public class KetchServer {
         }
     }
 
-    /** Listens on the peer URLs and connects to every other member, once per process. */
-    private void startPeerTransport(RaftNode node) {
+    /**
+     * Listens on the peer URLs and connects to every other member, once per process; a re-open
+     * (after installing a snapshot, which may carry another membership) brings the transport's
+     * peers in line with the members.
+     */
+    private void startPeerTransport(RaftNode node, List<Member> cluster) {
+        Map<Long, List<String>> others = new LinkedHashMap<>();
+        cluster.stream().filter(m -> m.getID() != identity.memberId())
+                .forEach(m -> others.put(m.getID(), m.getPeerURLsList()));
         if (transport != null) {
             peers.attach(node);
+            transport.peerIds().stream().filter(id -> !others.containsKey(id)).forEach(transport::removePeer);
+            others.forEach(transport::addPeer);
             return;
         }
-        Map<Long, List<String>> others = new LinkedHashMap<>();
-        identity.peers().forEach(m -> others.put(m.id(), m.peerUrls()));
         peers = new RaftPeers(storage.snapshotter(), this::snapshotArrived);
         peers.attach(node);
         transport = new PeerTransport(vertx, new TransportConfig(identity.clusterId(), identity.memberId(),
@@ -378,6 +419,16 @@ public class KetchServer {
     synchronized void close() {
         if (raft == null) {
             return;
+        }
+        if (ready && raft.isLeader() && !raft.isSoleVoter()) {
+            // A clean stop hands leadership off first, as etcd's does, so that a rolling restart
+            // costs no election timeout.
+            try {
+                handOffLeadership().get(3 * config.electionTimeout(), TimeUnit.MILLISECONDS);
+                LOG.infof("handed leadership to %s before stopping", MemberIdentity.hex(raft.leader()));
+            } catch (Exception e) {
+                LOG.warnf("could not hand leadership off before stopping: %s", e.getCause() != null ? e.getCause() : e);
+            }
         }
         stopMember();
         transport.close();
@@ -571,6 +622,107 @@ public class KetchServer {
     /** The cluster's members, in ID order, as this member has applied them. */
     public List<Member> members() {
         return members.list();
+    }
+
+    /**
+     * The member list; a linearizable one reflects every change committed before the call
+     * (a ReadIndex round first, as for a linearizable range). Completes on {@code caller}
+     * when not at once.
+     */
+    public CompletableFuture<List<Member>> memberList(boolean linearizable, Executor caller) {
+        if (!linearizable) {
+            return CompletableFuture.completedFuture(members.list());
+        }
+        return readPath.barrier(caller).thenApply(v -> members.list());
+    }
+
+    /** MemberAdd (etcd's checks, then a configuration change through the log). */
+    public CompletableFuture<MemberChangeResult> addMember(List<String> peerUrls, boolean learner) {
+        return ready ? membershipChanges.add(peerUrls, learner) : CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+
+    /**
+     * MemberRemove. Removing the leader itself first hands leadership to the most up-to-date
+     * connected voter, so the cluster does not wait out an election timeout.
+     */
+    public CompletableFuture<MemberChangeResult> removeMember(long id) {
+        if (!ready) {
+            return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+        }
+        if (id == identity.memberId() && raft.isLeader() && !raft.isSoleVoter()) {
+            return handOffLeadership().handle((v, e) -> null).thenCompose(v -> membershipChanges.remove(id));
+        }
+        return membershipChanges.remove(id);
+    }
+
+    /**
+     * Hands leadership to the connected voter whose log is longest (etcd's
+     * TransferLeadership on a clean stop); completes at once when there is none.
+     */
+    private CompletableFuture<Void> handOffLeadership() {
+        return raft.status().thenCompose(st -> {
+            long best = 0;
+            long bestMatch = -1;
+            for (var e : st.progress().entrySet()) {
+                long id = e.getKey();
+                if (id != identity.memberId() && !e.getValue().learner() && transport.isActive(id)
+                        && e.getValue().match() > bestMatch) {
+                    best = id;
+                    bestMatch = e.getValue().match();
+                }
+            }
+            return best == 0 ? CompletableFuture.completedFuture(null) : moveLeader(best);
+        });
+    }
+
+    public CompletableFuture<MemberChangeResult> updateMember(long id, List<String> peerUrls) {
+        return ready ? membershipChanges.update(id, peerUrls) : CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+
+    public CompletableFuture<MemberChangeResult> promoteMember(long id) {
+        return ready ? membershipChanges.promote(id) : CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+
+    /**
+     * etcd's MoveLeader: asked of the leader, hands leadership to a voting member through
+     * Raft's leader transfer (the target catches up, then campaigns at once); completes when
+     * the target leads, or fails with etcd's timeout after two election timeouts.
+     */
+    public CompletableFuture<Void> moveLeader(long target) {
+        requireRunning();
+        if (!raft.isLeader()) {
+            return CompletableFuture.failedFuture(EtcdError.NOT_LEADER.exception());
+        }
+        Member m = members.get(target);
+        if (m == null || m.getIsLearner()) {
+            return CompletableFuture.failedFuture(EtcdError.BAD_LEADER_TRANSFEREE.exception());
+        }
+        LOG.infof("moving leadership from %s to %s", MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(target));
+        raft.transferLeader(target);
+        return leaderBecomes(target, 2 * config.electionTimeout());
+    }
+
+    /** Completes once {@code target} leads (checked every heartbeat), or fails with etcd's transfer timeout. */
+    private CompletableFuture<Void> leaderBecomes(long target, long withinMs) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(withinMs);
+        ScheduledExecutorService t = timer;
+        var check = t.scheduleWithFixedDelay(() -> {
+            if (raft.leader() == target) {
+                done.complete(null);
+            } else if (System.nanoTime() - deadline > 0) {
+                done.completeExceptionally(EtcdError.LEADER_TRANSFER_TIMEOUT.exception());
+            }
+        }, 0, config.heartbeatInterval(), TimeUnit.MILLISECONDS);
+        done.whenComplete((v, e) -> check.cancel(false));
+        return done;
+    }
+
+    /** Whether this member is a learner (it receives the log but neither votes nor counts for a quorum). */
+    public boolean isLearner() {
+        MembershipStore m = members;
+        Member self = m == null ? null : m.get(identity.memberId());
+        return self != null && self.getIsLearner();
     }
 
     public MemberIdentity identity() {

@@ -2,7 +2,6 @@ package io.ketch.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.ketch.errors.EtcdError;
-import io.ketch.errors.EtcdException;
 import io.ketch.lease.Lessor;
 import io.ketch.pb.etcdserver.LeaseTimeToLiveRequest;
 import io.ketch.pb.etcdserver.LeaseTimeToLiveResponse;
@@ -12,7 +11,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Lease renewals and time-to-live where etcd answers them: on the leader, whose lessor is the
@@ -114,11 +112,7 @@ final class LeaseRouter {
             return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
         }
         return peers.transport().call(leader, method, body, Duration.ofMillis(timeoutMs)).exceptionally(e -> {
-            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (c instanceof EtcdException ee) {
-                throw ee;
-            }
-            throw (c instanceof TimeoutException ? EtcdError.TIMEOUT : EtcdError.NO_LEADER).exception();
+            throw RaftPeers.callFailure(e);
         });
     }
 }

@@ -1,5 +1,7 @@
 package io.ketch.server;
 
+import io.ketch.errors.EtcdError;
+import io.ketch.errors.EtcdException;
 import io.ketch.pb.raft.Message;
 import io.ketch.raft.node.RaftNode;
 import io.ketch.snap.Snapshotter;
@@ -10,9 +12,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,6 +36,12 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
     private volatile PeerTransport transport;
     /** The member's Raft node; replaced when the member re-opens after installing a snapshot. */
     private volatile RaftNode raft;
+    /** Asks for a snapshot file now (the member's snapshot policy; replaced on re-open). */
+    private volatile Runnable snapshotNeeded = () -> { };
+    /** The member list a joining member asks for, marshaled; replaced on re-open. */
+    private volatile Supplier<byte[]> memberList = () -> null;
+    private volatile LongPredicate removed = id -> false;
+    private volatile Runnable onRemoved = () -> { };
 
     RaftPeers(Snapshotter snapshotter, BiConsumer<Message, Path> snapshotArrived) {
         this.snapshotter = snapshotter;
@@ -42,6 +54,32 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
 
     void attach(RaftNode raft) {
         this.raft = raft;
+    }
+
+    void onSnapshotNeeded(Runnable takeSnapshot) {
+        this.snapshotNeeded = takeSnapshot;
+    }
+
+    /** Connects the member's membership: the list joiners fetch, removed IDs, and what to do once removed. */
+    void membership(Supplier<byte[]> memberList, LongPredicate removed, Runnable onRemoved) {
+        this.memberList = memberList;
+        this.removed = removed;
+        this.onRemoved = onRemoved;
+    }
+
+    @Override
+    public byte[] members() {
+        return memberList.get();
+    }
+
+    @Override
+    public boolean isRemoved(long memberId) {
+        return removed.test(memberId);
+    }
+
+    @Override
+    public void removedFromCluster() {
+        onRemoved.run();
     }
 
     /** Answers peers' calls of {@code method}. */
@@ -61,15 +99,18 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
     /**
      * A follower is behind the compacted log: the snapshot file at the message's index (the one
      * {@code SnapshotPolicy} wrote when the log was compacted there) goes to it on its own
-     * stream, in chunks. Without the file (the bootstrap snapshot at index 1 has none) the send
-     * fails and the follower is probed again.
+     * stream, in chunks. Without the file (the bootstrap snapshot at index 1 has none, so a
+     * member that joins a young cluster meets this) a snapshot is taken now, the send fails,
+     * and the follower is sent the new one when it is probed again.
      */
     @Override
     public void sendSnapshot(Message snapshot) {
         long index = snapshot.getSnapshot().getMetadata().getIndex();
         Path file = snapshotter.pathOf(snapshot.getSnapshot().getMetadata().getTerm(), index);
         if (!Files.isRegularFile(file)) {
-            LOG.warnf("member %x needs the snapshot at index %d, but %s does not exist", snapshot.getTo(), index, file);
+            LOG.infof("member %x needs the snapshot at index %d, which has no file; taking a snapshot now",
+                    snapshot.getTo(), index);
+            snapshotNeeded.run();
             raft.reportSnapshot(snapshot.getTo(), false);
             return;
         }
@@ -98,6 +139,21 @@ final class RaftPeers implements PeerHandler, RaftNode.Outbox {
             LOG.warnf("sending a snapshot to member %x failed; it will be probed again", peerId);
         }
         raft.reportSnapshot(peerId, ok);
+    }
+
+    /**
+     * etcd's error for a failed call to a peer: the peer's own (its answer carries etcd's
+     * message), a timeout, or "no leader" when the peer could not be reached as the leader.
+     */
+    static EtcdException callFailure(Throwable e) {
+        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (c instanceof EtcdException ee) {
+            return ee;
+        }
+        if (c instanceof PeerTransport.PeerCallException pce) {
+            return EtcdError.byMessage(pce.getMessage().trim()).orElse(EtcdError.NO_LEADER).exception();
+        }
+        return (c instanceof TimeoutException ? EtcdError.TIMEOUT : EtcdError.NO_LEADER).exception();
     }
 
     @Override

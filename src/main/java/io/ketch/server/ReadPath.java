@@ -22,17 +22,15 @@ final class ReadPath {
     private final ReadIndexQueue readIndex;
     private final ApplyStage applyStage;
     private final RaftNode raft;
-    private final boolean soleVoter;
     /** Throws etcd's error when the member may not serve reads (stopped, CORRUPT alarm). */
     private final Runnable requireServing;
 
-    ReadPath(Applier applier, ReadIndexQueue readIndex, ApplyStage applyStage, RaftNode raft, boolean soleVoter,
+    ReadPath(Applier applier, ReadIndexQueue readIndex, ApplyStage applyStage, RaftNode raft,
              Runnable requireServing) {
         this.applier = applier;
         this.readIndex = readIndex;
         this.applyStage = applyStage;
         this.raft = raft;
-        this.soleVoter = soleVoter;
         this.requireServing = requireServing;
     }
 
@@ -45,10 +43,18 @@ final class ReadPath {
         return read(Applier.isSerializable(request), () -> applier.readOnlyTxn(request), caller);
     }
 
+    /**
+     * Completes (on {@code caller} when not at once) once this member has applied everything
+     * committed before the call: the linearizable read rule, for reads of other state.
+     */
+    CompletableFuture<Void> barrier(Executor caller) {
+        return read(false, () -> null, caller);
+    }
+
     private <T> CompletableFuture<T> read(boolean serializable, Supplier<T> read, Executor caller) {
         try {
             requireServing.run();
-            if (serializable || (soleVoter && raft.isLeader())) {
+            if (serializable || (raft.isLeader() && raft.isSoleVoter())) {
                 return CompletableFuture.completedFuture(read.get());
             }
         } catch (RuntimeException e) {

@@ -49,6 +49,10 @@ public interface ServerConfig {
     @WithDefault("100000")
     long snapshotCount();
 
+    /** Refuse membership changes that would leave the cluster without a quorum of started members. */
+    @WithDefault("true")
+    boolean strictReconfigCheck();
+
     /** Entries kept in memory behind a snapshot for slow followers (etcd's --experimental-snapshot-catchup-entries). */
     @WithDefault("5000")
     long experimentalSnapshotCatchupEntries();

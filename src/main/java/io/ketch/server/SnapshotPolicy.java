@@ -1,14 +1,17 @@
 package io.ketch.server;
 
+import io.ketch.pb.raft.ConfState;
 import io.ketch.raft.node.RaftNode;
 import io.ketch.snap.SnapshotMeta;
 import io.ketch.wal.SnapshotMarker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -32,6 +35,8 @@ final class SnapshotPolicy implements AutoCloseable {
     /** Entries kept in memory behind a snapshot so a slow follower catches up without one (etcd's 5000). */
     private final long catchUpEntries;
     private final long every;
+    /** The membership in force at the applied index (read with applying paused). */
+    private final Supplier<ConfState> membership;
     private final AtomicBoolean inProgress = new AtomicBoolean();
     private final ExecutorService writer = Executors.newSingleThreadExecutor(DaemonThreads.named("ketch-snapshot"));
     /** Index of the newest snapshot; written by the writer thread, read by the apply thread. */
@@ -39,8 +44,10 @@ final class SnapshotPolicy implements AutoCloseable {
     private RaftNode raft;
     private ApplyStage applyStage;
 
-    SnapshotPolicy(MemberStorage storage, long every, long catchUpEntries, long appliedAtStart) {
+    SnapshotPolicy(MemberStorage storage, Supplier<ConfState> membership, long every, long catchUpEntries,
+                   long appliedAtStart) {
         this.storage = storage;
+        this.membership = membership;
         this.catchUpEntries = catchUpEntries;
         this.every = every;
         this.lastSnapshotIndex = appliedAtStart;
@@ -53,23 +60,40 @@ final class SnapshotPolicy implements AutoCloseable {
 
     /** After each applied batch (apply thread): starts a snapshot when one is due and none is running. */
     void maybeSnapshot(long appliedIndex, long term) {
-        if (appliedIndex - lastSnapshotIndex < every || !inProgress.compareAndSet(false, true)) {
+        if (appliedIndex - lastSnapshotIndex >= every) {
+            snapshotNow();
+        }
+    }
+
+    /**
+     * Starts a snapshot now unless one is running: when a follower needs the state and the log's
+     * snapshot has no file (the bootstrap membership of a new cluster is a snapshot at index 1
+     * without one), e.g. for a member that has just joined.
+     */
+    void snapshotNow() {
+        if (!inProgress.compareAndSet(false, true)) {
             return;
         }
-        writer.execute(() -> {
-            try {
-                snapshot();
-            } finally {
-                inProgress.set(false);
-            }
-        });
+        try {
+            writer.execute(() -> {
+                try {
+                    snapshot();
+                } finally {
+                    inProgress.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            inProgress.set(false); // closing: no more snapshots
+        }
     }
 
     private void snapshot() {
         long t0 = System.nanoTime();
         long[] at = new long[2];
+        ConfState[] members = new ConfState[1];
         try {
             StoreCopy copy = applyStage.withApplyPaused(() -> {
+                members[0] = membership.get();
                 at[0] = applyStage.appliedIndex();
                 at[1] = applyStage.appliedTerm();
                 // The copy must say it holds exactly the entries up to the applied index (the
@@ -95,7 +119,7 @@ final class SnapshotPolicy implements AutoCloseable {
                     throw new UncheckedIOException(e);
                 }
             });
-            raft.snapshotTaken(index, catchUpEntries);
+            raft.snapshotTaken(index, members[0], catchUpEntries);
             LOG.infof("saved snapshot at index %d in %d ms (applying paused %d ms)", index,
                     (System.nanoTime() - t0) / 1_000_000, pausedMs);
         } catch (IOException | RuntimeException e) {

@@ -18,12 +18,14 @@ final class Dialer {
     final HttpClient client;
     final TransportConfig config;
     final String localHex;
+    final PeerHandler handler;
     private final BooleanSupplier closed;
     /** Tests shorten it to see a silent partition detected quickly. */
     volatile long probeTimeoutMs = PROBE_TIMEOUT_MS;
 
-    Dialer(Vertx vertx, HttpClient client, TransportConfig config, BooleanSupplier closed) {
+    Dialer(Vertx vertx, HttpClient client, TransportConfig config, PeerHandler handler, BooleanSupplier closed) {
         this.vertx = vertx;
+        this.handler = handler;
         this.client = client;
         this.config = config;
         this.localHex = hex(config.localId());

@@ -29,4 +29,22 @@ public interface PeerHandler {
      * the leader. Completes with the answer's bytes, or exceptionally (the caller sees a failure).
      */
     CompletableFuture<byte[]> call(String method, byte[] body);
+
+    /**
+     * The cluster's members, marshaled, for a member about to join (etcd's {@code GET
+     * /members}): served without the cluster-ID check, since the joiner learns the cluster ID
+     * from it. Null when this member cannot say (the request gets 404).
+     */
+    default byte[] members() {
+        return null;
+    }
+
+    /** Whether {@code memberId} was removed from the cluster: its requests get 410 Gone, as in etcd. */
+    default boolean isRemoved(long memberId) {
+        return false;
+    }
+
+    /** A peer answered 410 Gone: this member has been removed from the cluster. */
+    default void removedFromCluster() {
+    }
 }

@@ -142,6 +142,9 @@ final class PeerLink {
                 resp.exceptionHandler(t -> { });
                 resp.body().onComplete(bar -> {
                     String why = bar.succeeded() ? bar.result().toString(StandardCharsets.UTF_8).trim() : "";
+                    if (status == 410) {
+                        dialer.handler.removedFromCluster();
+                    }
                     linkDown(req, status == 412 ? LinkState.REFUSED : LinkState.DOWN,
                             "HTTP " + status + (why.isEmpty() ? "" : ": " + why));
                 });

@@ -157,6 +157,13 @@ final class PeerServer {
             if (from != null) {
                 calls.serve(req, path.substring(Wire.PATH_CALL.length()));
             }
+        } else if (path.equals(Wire.PATH_MEMBERS) && method == HttpMethod.GET) {
+            byte[] members = handler.members();
+            if (members == null) {
+                req.response().setStatusCode(404).end("404 page not found\n");
+            } else {
+                req.response().putHeader("content-type", "application/x-protobuf").end(Buffer.buffer(members));
+            }
         } else if (path.equals(Wire.PATH_PROBE) && method == HttpMethod.GET) {
             Long from = admit(req);
             if (from != null) {
@@ -187,6 +194,11 @@ final class PeerServer {
         if (to == null || to != config.localId()) {
             LOG.warnf("refused a request from member %s addressed to member %s (this member is %s)", fromHdr, toHdr, localHex);
             refuse(req, 404, "request addressed to member " + toHdr + ", this member is " + localHex);
+            return null;
+        }
+        if (from != null && handler.isRemoved(from)) {
+            LOG.warnf("refused a request from member %s: it was removed from the cluster", fromHdr);
+            refuse(req, 410, PeerTransport.REMOVED_MESSAGE);
             return null;
         }
         if (from == null || !isPeer.test(from)) {

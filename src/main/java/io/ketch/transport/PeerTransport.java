@@ -69,6 +69,9 @@ public final class PeerTransport implements AutoCloseable {
     private final PeerServer server;
     private final SnapshotSender snapshots;
     private final UnaryCalls calls;
+    /** etcd's words for a removed member: peers answer its requests with them (HTTP 410 Gone). */
+    public static final String REMOVED_MESSAGE = "the member has been permanently removed from the cluster";
+
     private final Map<Long, PeerLink> peers = new ConcurrentHashMap<>();
     private volatile boolean started;
     private volatile boolean closed;
@@ -84,7 +87,7 @@ public final class PeerTransport implements AutoCloseable {
         this.client = vertx.createHttpClient(Wire.clientOptions());
         this.snapshotClient = vertx.createHttpClient(Wire.clientOptions());
         this.metrics = new PeerMetrics(registry, localHex);
-        this.dialer = new Dialer(vertx, client, config, () -> closed);
+        this.dialer = new Dialer(vertx, client, config, handler, () -> closed);
         this.calls = new UnaryCalls(vertx, client, config, handler);
         this.snapshots = new SnapshotSender(vertx, snapshotClient, config, handler);
         this.server = new PeerServer(vertx, config, handler, metrics, calls, peers::containsKey, () -> closed);
@@ -215,6 +218,11 @@ public final class PeerTransport implements AutoCloseable {
         ctx.runOnContext(v -> p.shutdown());
         // A removed member's streams into this one are cut; its new requests are refused.
         server.cutStreamsFrom(id);
+    }
+
+    /** The members this transport talks to. */
+    public java.util.Set<Long> peerIds() {
+        return java.util.Set.copyOf(peers.keySet());
     }
 
     /** Whether the message stream to {@code peerId} is currently connected. */

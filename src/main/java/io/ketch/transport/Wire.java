@@ -24,6 +24,8 @@ final class Wire {
     static final String PATH_SNAPSHOT = "/raft/snapshot";
     static final String PATH_CALL = "/raft/call/";
     static final String PATH_PROBE = "/raft/probing";
+    static final String PATH_MEMBERS = "/members";
+
 
     static final int CONNECT_TIMEOUT_MS = 2000;
 

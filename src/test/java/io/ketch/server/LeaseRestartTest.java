@@ -184,5 +184,6 @@ class LeaseRestartTest {
         @Override public long quotaBackendBytes() { return 0; }
         @Override public String experimentalWatchProgressNotifyInterval() { return "10m"; }
         @Override public long experimentalSnapshotCatchupEntries() { return 5000; }
+        @Override public boolean strictReconfigCheck() { return true; }
     }
 }

@@ -1,6 +1,9 @@
 package io.ketch.raft.node;
 
+import io.ketch.pb.raft.ConfChange;
+import io.ketch.pb.raft.ConfState;
 import io.ketch.pb.raft.Entry;
+import io.ketch.pb.raft.EntryType;
 import io.ketch.pb.raft.HardState;
 import io.ketch.pb.raft.Message;
 import io.ketch.pb.raft.MessageType;
@@ -13,11 +16,13 @@ import io.ketch.raft.Ready;
 import io.ketch.raft.SnapshotStatus;
 import io.ketch.raft.SoftState;
 import io.ketch.raft.StateRole;
+import io.ketch.raft.Status;
 import io.ketch.wal.Wal;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
@@ -111,7 +116,17 @@ public final class RaftNode implements AutoCloseable {
     private volatile long lastIndex;
     private volatile long commitIndex;
     private volatile boolean running = true;
+    /** Set by {@link #close}: the thread stops waiting for membership changes to be applied. */
+    private volatile boolean stopping;
     private volatile Throwable failure;
+    /**
+     * Verdicts on committed CONF_CHANGE entries, in log order, from the state machine: the
+     * change for the core to install, or {@link #REFUSED} when the application refused it.
+     */
+    private final BlockingQueue<ConfChange> confChangeVerdicts = new LinkedBlockingQueue<>();
+    private static final ConfChange REFUSED = ConfChange.newBuilder().setId(-1).build();
+    /** The membership in force in the core (Raft thread writes). */
+    private volatile ConfState confState;
 
     public RaftNode(RawNode node, MemoryStorage storage, Wal wal, long tickMillis, CommittedEntries sink,
                     LongConsumer fsyncNanos) {
@@ -125,6 +140,7 @@ public final class RaftNode implements AutoCloseable {
         this.term = storage.hardState().getTerm();
         this.vote = storage.hardState().getVote();
         this.commitIndex = storage.hardState().getCommit();
+        this.confState = node.status().config();
         this.thread = new Thread(this::loop, "ketch-raft");
     }
 
@@ -158,6 +174,60 @@ public final class RaftNode implements AutoCloseable {
         queue.add(new Item(data, onDropped, null));
     }
 
+    /**
+     * Proposes a membership change; {@code onDropped} runs (on the Raft thread) if Raft refuses
+     * it now. A leader that cannot admit it (another change is pending) logs an empty entry
+     * in its place, so its proposer is only told by its timeout, as in etcd.
+     */
+    public void proposeConfChange(ConfChange cc, Runnable onDropped) {
+        if (!running || failure != null) {
+            onDropped.run();
+            return;
+        }
+        runOnRaftThread(() -> {
+            try {
+                node.proposeConfChange(cc);
+            } catch (ProposalDroppedException e) {
+                onDropped.run();
+            }
+        });
+    }
+
+    /**
+     * The state machine's verdict on the next committed CONF_CHANGE entry, given by the
+     * thread that applied it, in log order: {@code cc} to install it in the core, null if the
+     * application refused it (etcd then installs nothing either).
+     */
+    public void confChangeApplied(ConfChange cc) {
+        confChangeVerdicts.add(cc == null ? REFUSED : cc);
+    }
+
+    /** The membership in force in the core. */
+    public ConfState confState() {
+        return confState;
+    }
+
+    /**
+     * Whether the membership has one voter (learners aside): a leader that is that voter
+     * commits, and may serve linearizable reads, without asking anyone.
+     */
+    public boolean isSoleVoter() {
+        ConfState cs = confState;
+        return cs.getVotersCount() == 1 && cs.getVotersOutgoingCount() == 0;
+    }
+
+    /** Asks the leader (directly or through this follower) to hand leadership to {@code transferee}. */
+    public void transferLeader(long transferee) {
+        runOnRaftThread(() -> node.transferLeader(transferee));
+    }
+
+    /** The core's view of the cluster, taken on the Raft thread (progress of every member on a leader). */
+    public CompletableFuture<Status> status() {
+        CompletableFuture<Status> f = new CompletableFuture<>();
+        runOnRaftThread(() -> f.complete(node.status()));
+        return f;
+    }
+
     /** Delivers a peer's message (any thread). */
     public void step(Message m) {
         runOnRaftThread(() -> node.step(m));
@@ -185,12 +255,13 @@ public final class RaftNode implements AutoCloseable {
      * A state-machine snapshot now covers the log up to {@code index}: records it as the log's
      * snapshot (what a follower behind the log receives) and releases entries from memory,
      * keeping {@code keepEntries} before it so a slightly slow follower catches up from the log
-     * (etcd keeps 5000).
+     * (etcd keeps 5000). {@code membership} is the one in force at {@code index} (the core's
+     * may already be newer).
      */
-    public void snapshotTaken(long index, long keepEntries) {
+    public void snapshotTaken(long index, ConfState membership, long keepEntries) {
         runOnRaftThread(() -> {
             if (index > storage.snapshot().getMetadata().getIndex() && index <= storage.lastIndex()) {
-                storage.createSnapshot(index, node.status().config(), com.google.protobuf.ByteString.EMPTY);
+                storage.createSnapshot(index, membership, com.google.protobuf.ByteString.EMPTY);
             }
             long compactTo = index - keepEntries;
             if (compactTo > storage.firstIndex()) {
@@ -314,12 +385,48 @@ public final class RaftNode implements AutoCloseable {
             }
             if (!rd.committedEntries().isEmpty()) {
                 sink.committed(rd.committedEntries());
+                installConfChanges(rd.committedEntries());
             }
             if (!rd.readStates().isEmpty() && listener != null) {
                 listener.readStates(rd.readStates());
             }
             node.advance(rd);
         }
+    }
+
+    /**
+     * Installs the membership changes among committed entries once the state machine has
+     * applied them, before anything else happens on this thread (as etcd's raft loop waits for
+     * its apply loop): the core must never count votes or a quorum with a membership the
+     * application has not applied, nor admit the next change before this one is in force.
+     */
+    private void installConfChanges(List<Entry> committed) throws IOException {
+        for (Entry e : committed) {
+            if (e.getType() != EntryType.CONF_CHANGE) {
+                continue;
+            }
+            ConfChange verdict = null;
+            try {
+                while (verdict == null) {
+                    if (stopping) {
+                        throw new IOException("stopped while waiting for membership change " + e.getIndex() + " to be applied");
+                    }
+                    verdict = confChangeVerdicts.poll(100, TimeUnit.MILLISECONDS);
+                }
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted waiting for membership change " + e.getIndex(), ie);
+            }
+            if (verdict != REFUSED) {
+                confState = node.applyConfChange(verdict);
+                LOG.infof("membership at index %d: voters %s, learners %s", e.getIndex(),
+                        hexIds(confState.getVotersList()), hexIds(confState.getLearnersList()));
+            }
+        }
+    }
+
+    private static List<String> hexIds(List<Long> ids) {
+        return ids.stream().map(Long::toHexString).toList();
     }
 
     private void send(List<Message> messages) {
@@ -355,6 +462,7 @@ public final class RaftNode implements AutoCloseable {
         wal.sync();
         storage.applySnapshot(snap);
         lastIndex = Math.max(lastIndex, index);
+        confState = snap.getMetadata().getConfState();
     }
 
     private void onSoftState(SoftState s) {
@@ -375,6 +483,7 @@ public final class RaftNode implements AutoCloseable {
     /** Makes everything already queued durable and applied-or-handed-off, then stops the thread. */
     @Override
     public void close() throws InterruptedException {
+        stopping = true;
         if (thread.isAlive()) {
             queue.add(STOP);
             thread.join();
