@@ -90,10 +90,13 @@ public class ClusterService implements Cluster {
     }
 
     /**
-     * etcd's types.NewURLs: each URL is scheme://host:port with scheme http, https, unix or
-     * unixs and no path.
+     * etcd's types.NewURLs: at least one URL, each scheme://host:port with scheme http, https,
+     * unix or unixs and no path.
      */
     static boolean validPeerUrls(List<String> urls) {
+        if (urls.isEmpty()) {
+            return false;
+        }
         for (String u : urls) {
             URI uri;
             try {

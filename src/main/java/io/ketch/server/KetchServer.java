@@ -112,6 +112,8 @@ public class KetchServer {
     private WatchableStore watchable;
     private volatile boolean ready;
     private final AtomicBoolean removed = new AtomicBoolean();
+    /** How the running cluster listed this member when it joined; null unless it joined in this process. */
+    private volatile Member joinedAs;
 
     void onStart(@Observes StartupEvent ev) {
         try {
@@ -149,6 +151,9 @@ public class KetchServer {
             throw new IllegalStateException("data dir " + config.dataDir() + " belongs to member "
                     + MemberIdentity.hex(identity.memberId()) + ", but the cluster lists this member as "
                     + MemberIdentity.hex(joined.identity().memberId()));
+        }
+        if (joining) {
+            joinedAs = joined.members().stream().filter(m -> m.getID() == identity.memberId()).findFirst().orElse(null);
         }
         pending = new PendingRequests(identity.memberId());
         store = storage.store();
@@ -722,6 +727,9 @@ public class KetchServer {
     public boolean isLearner() {
         MembershipStore m = members;
         Member self = m == null ? null : m.get(identity.memberId());
+        if (self == null) {
+            self = joinedAs; // joined, and not yet sent the cluster's state
+        }
         return self != null && self.getIsLearner();
     }
 

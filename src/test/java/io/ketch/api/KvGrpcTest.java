@@ -29,6 +29,7 @@ import io.ketch.pb.etcdserver.TxnRequest;
 import io.ketch.pb.etcdserver.TxnResponse;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -177,8 +178,19 @@ class KvGrpcTest extends GrpcClientFixture {
     @Test
     void rpcsNotBuiltYetAnswerUnimplementedNamingTheRpc() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-                () -> ClusterGrpc.newBlockingStub(channel).memberAdd(MemberAddRequest.newBuilder().build()));
+                () -> MaintenanceGrpc.newBlockingStub(channel).hash(io.ketch.pb.etcdserver.HashRequest.getDefaultInstance()));
         assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("MemberAdd"), e.getStatus().getDescription());
+        assertTrue(e.getStatus().getDescription().contains("Maintenance.Hash"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void memberAddWithoutValidPeerUrlsIsRefusedAndChangesNothing() {
+        for (List<String> urls : List.of(List.<String>of(), List.of("foo"), List.of("http://a:1/path"), List.of("ftp://a:1"))) {
+            assertEtcdError(Status.Code.INVALID_ARGUMENT, "etcdserver: given member URLs are invalid",
+                    () -> ClusterGrpc.newBlockingStub(channel).memberAdd(MemberAddRequest.newBuilder()
+                            .addAllPeerURLs(urls).build()));
+        }
+        assertEquals(1, ClusterGrpc.newBlockingStub(channel).memberList(MemberListRequest.getDefaultInstance())
+                .getMembersCount());
     }
 }

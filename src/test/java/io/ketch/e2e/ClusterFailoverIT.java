@@ -3,9 +3,8 @@ package io.ketch.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
-import io.etcd.jetcd.kv.PutResponse;
+import static io.ketch.e2e.support.ClusterChecks.*;
+
 import io.ketch.e2e.support.Await;
 import io.ketch.e2e.support.CommandResult;
 import io.ketch.e2e.support.Etcdctl;
@@ -13,18 +12,10 @@ import io.ketch.e2e.support.LocalCluster;
 import io.ketch.e2e.support.ServerProcess;
 import io.ketch.e2e.support.ServerSpec;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -39,10 +30,6 @@ import org.junit.jupiter.api.Test;
  * {@code etcdctl endpoint hashkv} must agree on every member.
  */
 class ClusterFailoverIT {
-    private static final Pattern MEMBER_ID = Pattern.compile("\"member_id\":(\\d+)");
-    private static final Pattern LEADER = Pattern.compile("\"leader\":(\\d+)");
-    private static final Pattern REVISION = Pattern.compile("\"revision\":(\\d+)");
-    private static final Pattern HASH = Pattern.compile("\"hash\":(\\d+)");
     /** etcd's default election timeout, which the members run with. */
     private static final Duration ELECTION_TIMEOUT = Duration.ofMillis(1000);
 
@@ -84,8 +71,8 @@ class ClusterFailoverIT {
             });
         }
         // one leader, the same for all, with the same term
-        long leader = leaderSeenByAll();
-        assertTrue(memberIds().contains(leader));
+        long leader = leaderSeenByAll(cluster.members());
+        assertTrue(memberIds(cluster.members()).contains(leader));
         String status = all.ok("endpoint", "status", "-w", "json").stdout();
         assertEquals(3, countMatches(status, "\"leader\":" + Long.toUnsignedString(leader) + ","), status);
 
@@ -133,8 +120,8 @@ class ClusterFailoverIT {
     void aPausedLeaderStepsDownAndNeverServesAStaleLinearizableRead() throws Exception {
         cluster = LocalCluster.of(3).start();
         Etcdctl.of(cluster.member(0)).ok("put", "x", "old");
-        long leader = leaderSeenByAll();
-        ServerProcess old = byId(leader);
+        long leader = leaderSeenByAll(cluster.members());
+        ServerProcess old = byId(cluster.members(), leader);
         List<ServerProcess> others = cluster.members().stream().filter(m -> m != old).toList();
         long started = System.nanoTime();
         signal("STOP", old);
@@ -160,7 +147,7 @@ class ClusterFailoverIT {
         Await.until("the resumed member to follow the new leader", Duration.ofSeconds(20),
                 () -> leaderOf(old).filter(l -> l != leader && l != 0).isPresent());
         assertEquals("x\nnew\n", Etcdctl.of(old).ok("get", "x").stdout());
-        assertHashesAgree();
+        assertHashesAgree(cluster.members());
     }
 
     @Test
@@ -169,11 +156,11 @@ class ClusterFailoverIT {
         // hundred writes can only catch up through a snapshot
         cluster = LocalCluster.of(3, "ketch-e2e", i -> ServerSpec.defaults()
                 .arg("--snapshot-count", "100", "--experimental-snapshot-catchup-entries", "10")).start();
-        long leader = leaderSeenByAll();
+        long leader = leaderSeenByAll(cluster.members());
         ServerProcess follower = cluster.members().stream()
                 .filter(m -> !idOf(m).equals(Optional.of(leader))).findFirst().orElseThrow();
         follower.stop();
-        Load load = new Load(cluster, 4);
+        Load load = new Load(cluster.members(), 4);
         try {
             load.start();
             load.awaitAcked(600, Duration.ofSeconds(90));
@@ -184,7 +171,7 @@ class ClusterFailoverIT {
         Await.until("the follower to install the leader's snapshot", Duration.ofSeconds(60),
                 () -> follower.logTail(200).contains("installed the leader's snapshot"));
         assertEveryAcknowledgedPutIsOn(follower, load.acked);
-        assertHashesAgree();
+        assertHashesAgree(cluster.members());
     }
 
     /**
@@ -222,7 +209,7 @@ class ClusterFailoverIT {
     @Test
     void aLeaseKeptAliveThroughFollowersSurvivesTheLeadersDeathAndThenExpires() throws Exception {
         cluster = LocalCluster.of(3).start();
-        long leader = leaderSeenByAll();
+        long leader = leaderSeenByAll(cluster.members());
         List<ServerProcess> followers = cluster.members().stream()
                 .filter(m -> !idOf(m).equals(Optional.of(leader))).toList();
         String granted = Etcdctl.of(followers.get(0)).ok("lease", "grant", "3").stdout();
@@ -236,7 +223,7 @@ class ClusterFailoverIT {
         Etcdctl viaFollowers = new Etcdctl(followers.get(0).endpoint() + "," + followers.get(1).endpoint());
         try (var keepAlive = viaFollowers.start("lease", "keep-alive", lease)) {
             keepAlive.awaitLines(2, Duration.ofSeconds(10));
-            byId(leader).kill9();
+            byId(cluster.members(), leader).kill9();
             long killed = System.nanoTime();
             // for four TTLs after the leader died the key must stay, read linearizably on a survivor
             Await.until("four TTLs to pass with the key kept alive", Duration.ofSeconds(30), () -> {
@@ -255,11 +242,11 @@ class ClusterFailoverIT {
     // ------------------------------------------------------------------ failover under load
 
     private void failOverUnderLoad(boolean killLeader) throws Exception {
-        long leader = leaderSeenByAll();
-        ServerProcess victim = killLeader ? byId(leader)
+        long leader = leaderSeenByAll(cluster.members());
+        ServerProcess victim = killLeader ? byId(cluster.members(), leader)
                 : cluster.members().stream().filter(m -> !idOf(m).equals(Optional.of(leader))).findFirst().orElseThrow();
         List<ServerProcess> survivors = cluster.members().stream().filter(m -> m != victim).toList();
-        Load load = new Load(cluster, 8);
+        Load load = new Load(cluster.members(), 8);
         try {
             load.start();
             load.awaitAcked(200, Duration.ofSeconds(60));
@@ -283,159 +270,6 @@ class ClusterFailoverIT {
         for (ServerProcess m : cluster.members()) {
             assertEveryAcknowledgedPutIsOn(m, load.acked);
         }
-        assertHashesAgree();
-    }
-
-    /** Linearizable reads on member m of every acknowledged key: value and mod revision as acknowledged. */
-    private static void assertEveryAcknowledgedPutIsOn(ServerProcess m, Map<String, Long> acked) throws Exception {
-        try (Client c = Client.builder().endpoints(m.clientUrl()).build()) {
-            Map<String, Long> missing = new java.util.TreeMap<>();
-            for (Map.Entry<String, Long> e : acked.entrySet()) {
-                var r = c.getKVClient().get(bytes(e.getKey())).get(30, TimeUnit.SECONDS);
-                if (r.getKvs().size() != 1 || !r.getKvs().get(0).getValue().equals(bytes(value(e.getKey())))
-                        || r.getKvs().get(0).getModRevision() != e.getValue()) {
-                    missing.put(e.getKey(), e.getValue());
-                }
-            }
-            assertTrue(missing.isEmpty(), m.name() + " lacks " + missing.size() + " acknowledged puts (key=revision): "
-                    + missing.entrySet().stream().limit(10).toList());
-        }
-    }
-
-    /** Waits until every member is at the same revision, then checks that their HashKV agree. */
-    private void assertHashesAgree() {
-        Etcdctl all = new Etcdctl(cluster.endpoints());
-        String out = Await.value("every member at one revision", Duration.ofSeconds(30), () -> {
-            String s = all.ok("endpoint", "hashkv", "-w", "json").stdout();
-            Set<String> revisions = new HashSet<>(all(REVISION, s));
-            return revisions.size() == 1 && all(HASH, s).size() == 3 ? Optional.of(s) : Optional.empty();
-        });
-        Set<String> hashes = new HashSet<>(all(HASH, out));
-        assertEquals(1, hashes.size(), "HashKV differs between members: " + out);
-    }
-
-    /** Puts unique keys from several threads over one jetcd client on all endpoints, recording acknowledgements. */
-    private static final class Load {
-        final Map<String, Long> acked = new ConcurrentHashMap<>();
-        final AtomicInteger failed = new AtomicInteger();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final List<Thread> threads = new ArrayList<>();
-        private final Client client;
-
-        Load(LocalCluster cluster, int writers) {
-            client = Client.builder().endpoints(cluster.members().stream().map(ServerProcess::clientUrl)
-                    .toArray(String[]::new)).build();
-            for (int w = 0; w < writers; w++) {
-                int writer = w;
-                threads.add(new Thread(() -> write(writer), "load-" + w));
-            }
-        }
-
-        void start() {
-            threads.forEach(Thread::start);
-        }
-
-        private void write(int writer) {
-            for (int i = 0; running.get(); i++) {
-                String key = "load/" + writer + "/" + i;
-                try {
-                    PutResponse r = client.getKVClient().put(bytes(key), bytes(value(key))).get(20, TimeUnit.SECONDS);
-                    acked.put(key, r.getHeader().getRevision());
-                } catch (Exception e) {
-                    failed.incrementAndGet(); // unknown outcome: not acknowledged, so not checked
-                }
-            }
-        }
-
-        void awaitAcked(int n, Duration timeout) {
-            Await.until(n + " acknowledged puts (now " + acked.size() + ")", timeout, () -> acked.size() >= n);
-        }
-
-        void stop() throws InterruptedException {
-            running.set(false);
-            for (Thread t : threads) {
-                t.join(30_000);
-            }
-            client.close();
-        }
-    }
-
-    // ------------------------------------------------------------------ helpers
-
-    private static String value(String key) {
-        return "value-of-" + key;
-    }
-
-    private static ByteSequence bytes(String s) {
-        return ByteSequence.from(s, StandardCharsets.UTF_8);
-    }
-
-    /** The leader as every member reports it, once they all agree on one. */
-    private long leaderSeenByAll() {
-        return Await.value("every member to report the same leader", Duration.ofSeconds(30), () -> {
-            Set<Long> seen = new HashSet<>();
-            for (ServerProcess m : cluster.members()) {
-                Optional<Long> l = leaderOf(m);
-                if (l.isEmpty() || l.get() == 0) {
-                    return Optional.empty();
-                }
-                seen.add(l.get());
-            }
-            return seen.size() == 1 ? Optional.of(seen.iterator().next()) : Optional.empty();
-        });
-    }
-
-    private Set<Long> memberIds() {
-        Set<Long> ids = new HashSet<>();
-        cluster.members().forEach(m -> ids.add(idOf(m).orElseThrow()));
-        return ids;
-    }
-
-    private ServerProcess byId(long id) {
-        return cluster.members().stream().filter(m -> idOf(m).equals(Optional.of(id))).findFirst().orElseThrow();
-    }
-
-    private static Optional<Long> leaderOf(ServerProcess m) {
-        return status(m).map(s -> Long.parseUnsignedLong(first(LEADER, s)));
-    }
-
-    private static Optional<Long> idOf(ServerProcess m) {
-        return status(m).map(s -> Long.parseUnsignedLong(first(MEMBER_ID, s)));
-    }
-
-    private static Optional<String> status(ServerProcess m) {
-        CommandResult r = Etcdctl.of(m).withTimeout(Duration.ofSeconds(10))
-                .run("endpoint", "status", "-w", "json", "--command-timeout=3s");
-        return r.ok() && LEADER.matcher(r.stdout()).find() ? Optional.of(r.stdout()) : Optional.empty();
-    }
-
-    private static String first(Pattern p, String s) {
-        Matcher m = p.matcher(s);
-        if (!m.find()) {
-            throw new AssertionError("no " + p + " in " + s);
-        }
-        return m.group(1);
-    }
-
-    private static List<String> all(Pattern p, String s) {
-        List<String> out = new ArrayList<>();
-        Matcher m = p.matcher(s);
-        while (m.find()) {
-            out.add(m.group(1));
-        }
-        return out;
-    }
-
-    private static int countMatches(String s, String needle) {
-        int n = 0;
-        for (int i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + 1)) {
-            n++;
-        }
-        return n;
-    }
-
-    private static void signal(String sig, ServerProcess m) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(m.pid())).inheritIO().start();
-        assertEquals(0, p.waitFor(), "kill -" + sig + " " + m.pid());
+        assertHashesAgree(cluster.members());
     }
 }

@@ -13,6 +13,8 @@ import java.util.stream.Collectors;
  */
 public final class LocalCluster implements AutoCloseable {
     private final List<ServerProcess> members = new ArrayList<>();
+    /** Members taken out of the cluster: stopped, closed with it. */
+    private final List<ServerProcess> retired = new ArrayList<>();
 
     private LocalCluster() {
     }
@@ -55,6 +57,17 @@ public final class LocalCluster implements AutoCloseable {
         return members.get(i);
     }
 
+    /** Adds a member started separately (e.g. one that joins with --initial-cluster-state existing). */
+    public void add(ServerProcess m) {
+        members.add(m);
+    }
+
+    /** Takes a member out of the list (removed, or replaced); it is closed with the cluster. */
+    public void retire(ServerProcess m) {
+        members.remove(m);
+        retired.add(m);
+    }
+
     /** host:port of every member, comma-separated (etcdctl's --endpoints). */
     public String endpoints() {
         return members.stream().map(ServerProcess::endpoint).collect(Collectors.joining(","));
@@ -62,7 +75,9 @@ public final class LocalCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ServerProcess m : members) {
+        List<ServerProcess> all = new ArrayList<>(members);
+        all.addAll(retired);
+        for (ServerProcess m : all) {
             try {
                 m.close();
             } catch (RuntimeException e) {

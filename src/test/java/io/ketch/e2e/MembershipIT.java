@@ -1,0 +1,234 @@
+package io.ketch.e2e;
+
+import static io.ketch.e2e.support.ClusterChecks.assertEveryAcknowledgedPutIsOn;
+import static io.ketch.e2e.support.ClusterChecks.assertHashesAgree;
+import static io.ketch.e2e.support.ClusterChecks.byId;
+import static io.ketch.e2e.support.ClusterChecks.first;
+import static io.ketch.e2e.support.ClusterChecks.idOf;
+import static io.ketch.e2e.support.ClusterChecks.leaderSeenByAll;
+import static io.ketch.e2e.support.ClusterChecks.status;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ketch.e2e.support.Await;
+import io.ketch.e2e.support.ClusterChecks.Load;
+import io.ketch.e2e.support.CommandResult;
+import io.ketch.e2e.support.Etcdctl;
+import io.ketch.e2e.support.Files2;
+import io.ketch.e2e.support.LocalCluster;
+import io.ketch.e2e.support.ServerProcess;
+import io.ketch.e2e.support.ServerSpec;
+import io.ketch.e2e.support.Servers;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Membership changes end to end: members as separate processes on loopback, changed with the
+ * real etcdctl while jetcd writers keep putting; afterwards every acknowledged put must be on
+ * every member with the revision it was acknowledged with, and HashKV must agree. etcdctl's
+ * output is checked word for word where it holds no IDs (the same test passes against etcd
+ * 3.4.23 with {@code -Dketch.e2e.target=etcd}, except where a comment says otherwise).
+ */
+class MembershipIT {
+    private static final Pattern INITIAL_CLUSTER = Pattern.compile("ETCD_INITIAL_CLUSTER=\"([^\"]+)\"");
+    /** A member or cluster ID as etcdctl prints it after these words (%16x: space-padded). */
+    private static final Pattern HEX_ID = Pattern.compile("(?<=Member|cluster) +[0-9a-f]{1,16}\\b");
+    private static final Duration JOIN = Duration.ofSeconds(60);
+
+    private LocalCluster cluster;
+    private Load load;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (load != null) {
+            load.stop();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void growWithALearnerThenPromoteItThenShrinkBack() throws Exception {
+        startUnderLoad();
+        Etcdctl ctl = new Etcdctl(cluster.endpoints());
+        ServerProcess m4 = join(ctl, "m4", true);
+        long id4 = idOf(m4).orElseThrow();
+
+        // a learner serves Status and serializable reads, and refuses writes and linearizable reads
+        Await.until("m4 to report itself a learner", JOIN,
+                () -> status(m4).map(st -> st.contains("\"isLearner\":true")).orElse(false));
+        CommandResult put = Etcdctl.of(m4).withFlags("--command-timeout=3s").run("put", "k", "v");
+        assertFalse(put.ok());
+        assertTrue(put.stderr().contains("etcdserver: rpc not supported for learner"), put.stderr());
+        Await.until("the learner to catch up", JOIN,
+                () -> Etcdctl.of(m4).ok("get", "load/0/0", "--consistency=s").stdout().contains("value-of-load/0/0"));
+        assertTrue(ctl.ok("member", "list").stdout().contains(", started, m4, " + m4.peerUrl() + ", "
+                + m4.clientUrl() + ", true"));
+
+        // promoted once in sync (etcd refuses until the learner's log is within 90% of the leader's)
+        Await.until("the learner to be promoted", JOIN, () -> {
+            CommandResult r = ctl.run("member", "promote", hex(id4));
+            assertTrue(r.ok() || r.stderr().contains("can only promote a learner member which is in sync with leader"),
+                    r.describe());
+            return r.ok();
+        });
+        assertTrue(ctl.ok("member", "list").stdout().contains(", started, m4, " + m4.peerUrl() + ", "
+                + m4.clientUrl() + ", false"));
+        Etcdctl.of(m4).ok("put", "written-on-m4", "ok");
+        CommandResult again = ctl.run("member", "promote", hex(id4));
+        assertEquals("Error: etcdserver: can only promote a learner member", again.stderr().strip().lines()
+                .reduce((a, b) -> b).orElse(""));
+        load.awaitMore(100, JOIN);
+
+        // shrink back to three; the removed member exits with etcd's message
+        assertEquals("Member ID removed from cluster ID", noIds(ctl.ok("member", "remove", hex(id4)).stdout()));
+        awaitRemovedAndGone(m4);
+        finishAndCheck();
+    }
+
+    @Test
+    void replaceAMemberWhoseDataDirWasDestroyed() throws Exception {
+        startUnderLoad();
+        ServerProcess lost = cluster.member(2);
+        long lostId = idOf(lost).orElseThrow();
+        lost.kill9();
+        Files2.deleteRecursively(lost.dataDir());
+        cluster.retire(lost);
+        Etcdctl ctl = new Etcdctl(cluster.endpoints());
+        ctl.ok("member", "remove", hex(lostId));
+        load.awaitMore(100, JOIN);
+        ServerProcess fresh = join(ctl, "m3-new", false);
+        assertTrue(Await.value("the new member's log", JOIN, () -> fresh.logTail(400).contains("installed the leader's snapshot")
+                ? java.util.Optional.of(true) : java.util.Optional.empty()));
+        finishAndCheck();
+    }
+
+    @Test
+    void removingTheLeaderHandsLeadershipOverAndTheLeaderExits() throws Exception {
+        startUnderLoad();
+        long leader = leaderSeenByAll(cluster.members());
+        ServerProcess old = byId(cluster.members(), leader);
+        // asked of the leader itself: it hands leadership over first, then its removal commits
+        assertEquals("Member ID removed from cluster ID", noIds(Etcdctl.of(old).ok("member", "remove", hex(leader)).stdout()));
+        awaitRemovedAndGone(old);
+        assertNotEquals(leader, leaderSeenByAll(cluster.members()));
+        assertEquals(2, new Etcdctl(cluster.endpoints()).ok("member", "list").stdout().lines().count());
+        finishAndCheck();
+    }
+
+    @Test
+    void aMemberUpdatedToNewPeerUrlsRestartsOnThem() throws Exception {
+        startUnderLoad();
+        ServerProcess before = cluster.member(1);
+        long id = idOf(before).orElseThrow();
+        ServerSpec spec = ServerSpec.defaults().name(before.name()).dataDir(before.dataDir());
+        ServerProcess after = Servers.candidate(spec);
+        spec.initialCluster(before.name() + "=" + after.peerUrl());
+        Etcdctl ctl = new Etcdctl(cluster.endpoints());
+        assertEquals("Member ID updated in cluster ID",
+                noIds(ctl.ok("member", "update", hex(id), "--peer-urls=" + after.peerUrl()).stdout()));
+        before.stop();
+        cluster.retire(before);
+        cluster.add(after);
+        after.launch();
+        after.awaitHealthy(JOIN);
+        Await.until("the member list to show the new peer and client URLs", JOIN, () -> ctl.ok("member", "list")
+                .stdout().contains(", started, " + after.name() + ", " + after.peerUrl() + ", " + after.clientUrl() + ", false"));
+        assertEquals(id, idOf(after).orElseThrow());
+        // the restarted member keeps its place: it takes part in the load's commits and reads
+        Etcdctl.of(after).ok("put", "after-update", "ok");
+        finishAndCheck();
+    }
+
+    @Test
+    void leadershipMovesToEachMemberInTurnAndACleanStopHandsItOff() throws Exception {
+        cluster = LocalCluster.of(3).start();
+        Etcdctl all = new Etcdctl(cluster.endpoints());
+        for (ServerProcess target : cluster.members()) {
+            long to = idOf(target).orElseThrow();
+            long from = leaderSeenByAll(cluster.members());
+            String out = all.ok("move-leader", hex(to)).stdout();
+            assertEquals("Leadership transferred from " + hex(from) + " to " + hex(to), out.strip());
+            assertEquals(to, leaderSeenByAll(cluster.members()));
+        }
+        CommandResult bad = all.run("move-leader", "1234");
+        assertEquals("Error: etcdserver: bad leader transferee", bad.stderr().strip().lines().reduce((a, b) -> b).orElse(""));
+
+        // SIGTERM on the leader: it hands leadership to another member before it exits
+        long leader = leaderSeenByAll(cluster.members());
+        ServerProcess old = byId(cluster.members(), leader);
+        old.stop();
+        cluster.retire(old);
+        if (Servers.targetIsKetch()) {
+            assertTrue(old.logTail(50).contains("handed leadership to "), old.logTail(50));
+        }
+        long next = leaderSeenByAll(cluster.members());
+        assertNotEquals(leader, next);
+        Etcdctl.of(cluster.member(0)).ok("put", "after-hand-off", "ok");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void startUnderLoad() {
+        cluster = LocalCluster.of(3).start();
+        load = new Load(cluster.members(), 4);
+        load.start();
+        load.awaitAcked(100, JOIN);
+    }
+
+    /**
+     * Adds a member with etcdctl, checks etcdctl's output (IDs aside), and starts it with the
+     * flags that output prints; returns once it is healthy.
+     */
+    private ServerProcess join(Etcdctl ctl, String name, boolean learner) {
+        ServerSpec spec = ServerSpec.defaults().name(name);
+        ServerProcess m = Servers.candidate(spec);
+        String out = ctl.ok("member", "add", name, "--peer-urls=" + m.peerUrl(), learner ? "--learner" : "--learner=false")
+                .stdout();
+        String initial = first(INITIAL_CLUSTER, out);
+        assertEquals("Member ID added to cluster ID\n\n"
+                + "ETCD_NAME=\"" + name + "\"\n"
+                + "ETCD_INITIAL_CLUSTER=\"" + initial + "\"\n"
+                + "ETCD_INITIAL_ADVERTISE_PEER_URLS=\"" + m.peerUrl() + "\"\n"
+                + "ETCD_INITIAL_CLUSTER_STATE=\"existing\"", noIds(out).strip());
+        assertTrue(initial.contains(name + "=" + m.peerUrl()), initial);
+        spec.initialCluster(initial).arg("--initial-cluster-state", "existing");
+        cluster.add(m);
+        m.launch();
+        m.awaitHealthy(JOIN);
+        return m;
+    }
+
+    /** The removed member stops serving and its process exits with etcd's message. */
+    private void awaitRemovedAndGone(ServerProcess m) {
+        Await.until(m.name() + " to exit after its removal", JOIN, () -> !m.isAlive());
+        assertTrue(m.logTail(100).contains("the member has been permanently removed from the cluster"), m.logTail(30));
+        cluster.retire(m);
+    }
+
+    /** More puts through the change, then every acknowledged put on every member, and equal hashes. */
+    private void finishAndCheck() throws Exception {
+        load.awaitMore(100, JOIN);
+        load.stop();
+        List<ServerProcess> members = cluster.members();
+        for (ServerProcess m : members) {
+            assertEveryAcknowledgedPutIsOn(m, load.acked);
+        }
+        load = null;
+        assertHashesAgree(members);
+    }
+
+    private static String hex(long id) {
+        return Long.toHexString(id);
+    }
+
+    private static String noIds(String s) {
+        return HEX_ID.matcher(s.strip()).replaceAll(" ID");
+    }
+}
