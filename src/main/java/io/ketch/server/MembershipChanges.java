@@ -11,7 +11,6 @@ import io.ketch.pb.raft.ConfChangeSingle;
 import io.ketch.pb.raft.ConfChangeType;
 import io.ketch.raft.Status;
 import io.ketch.raft.node.RaftNode;
-import io.ketch.transport.PeerTransport;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -38,6 +37,8 @@ import org.jboss.logging.Logger;
 final class MembershipChanges {
     private static final Logger LOG = Logger.getLogger(MembershipChanges.class);
     static final String PROMOTE = "member/promote";
+    /** etcd's HealthInterval: a peer counts as connected once its stream has been up this long. */
+    private static final long HEALTH_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
     /** etcd's readyPercent: a learner's match index must reach 90% of the leader's. */
     private static final double LEARNER_READY_FRACTION = 0.9;
 
@@ -86,7 +87,7 @@ final class MembershipChanges {
             LOG.warnf("rejecting member add %s: not enough started members", MemberIdentity.hex(m.getID()));
             return failed(EtcdError.MEMBER_NOT_ENOUGH_STARTED);
         }
-        if (strict && !learner && !connectedToAllVoters()) {
+        if (strict && !connectedToAllVoters()) { // etcd checks this for learners too
             LOG.warnf("rejecting member add %s: not connected to every voting member", MemberIdentity.hex(m.getID()));
             return failed(EtcdError.UNHEALTHY);
         }
@@ -103,7 +104,8 @@ final class MembershipChanges {
                 LOG.warnf("rejecting member remove %s: not enough started members", MemberIdentity.hex(id));
                 return failed(EtcdError.MEMBER_NOT_ENOUGH_STARTED);
             }
-            if (id != localId && peers.transport().isActive(id) && !quorumActiveWithout()) {
+            // a member that is down is not part of the active quorum: removing it is safe
+            if (id != localId && peers.transport().activeForNanos(id) >= 0 && !quorumActiveWithout()) {
                 LOG.warnf("rejecting member remove %s: removing it would break the active quorum", MemberIdentity.hex(id));
                 return failed(EtcdError.UNHEALTHY);
             }
@@ -305,17 +307,20 @@ final class MembershipChanges {
         return started >= total / 2 + 1;
     }
 
-    /** etcd's isConnectedFullySince, without the "since": every other voter's stream is up now. */
-    private boolean connectedToAllVoters() {
-        PeerTransport t = peers.transport();
-        return voters().stream().allMatch(m -> m.getID() == localId || t.isActive(m.getID()));
+    /** Whether this member's stream to {@code id} has been up for etcd's health interval (itself: always). */
+    private boolean connectedLongEnough(long id) {
+        return id == localId || peers.transport().activeForNanos(id) >= HEALTH_INTERVAL_NANOS;
     }
 
-    /** After removing one active voter, the active voters (this one included) must still be a quorum. */
+    /** etcd's isConnectedFullySince: every voter has been connected for the health interval. */
+    private boolean connectedToAllVoters() {
+        return voters().stream().allMatch(m -> connectedLongEnough(m.getID()));
+    }
+
+    /** etcd's numConnectedSince check: after removing one voter, the connected voters must still be a quorum. */
     private boolean quorumActiveWithout() {
-        PeerTransport t = peers.transport();
         List<Member> voters = voters();
-        long active = voters.stream().filter(m -> m.getID() == localId || t.isActive(m.getID())).count();
+        long active = voters.stream().filter(m -> connectedLongEnough(m.getID())).count();
         return active - 1 >= 1 + (voters.size() - 1) / 2;
     }
 

@@ -37,6 +37,8 @@ final class PeerLink {
     final String hexId;
     volatile List<URI> urls;
     volatile boolean active;
+    /** System.nanoTime() when the stream last connected; meaningful while {@link #active}. */
+    volatile long activeSince;
     final PeerMetrics.LinkMeters meters;
     private int nextUrl;
     private URI goodUrl;
@@ -154,6 +156,9 @@ final class PeerLink {
     }
 
     private void linkUp(URI u) {
+        if (!active) {
+            activeSince = System.nanoTime();
+        }
         active = true;
         goodUrl = u;
         backoffMs = BACKOFF_START_MS;

@@ -225,6 +225,15 @@ public final class PeerTransport implements AutoCloseable {
         return java.util.Set.copyOf(peers.keySet());
     }
 
+    /**
+     * How long the message stream to {@code peerId} has been connected without a break, in
+     * nanoseconds; -1 when it is not connected (etcd's ActiveSince).
+     */
+    public long activeForNanos(long peerId) {
+        PeerLink p = peers.get(peerId);
+        return p != null && p.active ? System.nanoTime() - p.activeSince : -1;
+    }
+
     /** Whether the message stream to {@code peerId} is currently connected. */
     public boolean isActive(long peerId) {
         PeerLink p = peers.get(peerId);

@@ -87,7 +87,7 @@ class MembershipIT {
         load.awaitMore(100, JOIN);
 
         // shrink back to three; the removed member exits with etcd's message
-        assertEquals("Member ID removed from cluster ID", noIds(ctl.ok("member", "remove", hex(id4)).stdout()));
+        assertEquals("Member ID removed from cluster ID", noIds(reconfigure(ctl, "member", "remove", hex(id4))));
         awaitRemovedAndGone(m4);
         finishAndCheck();
     }
@@ -100,12 +100,15 @@ class MembershipIT {
         lost.kill9();
         Files2.deleteRecursively(lost.dataDir());
         cluster.retire(lost);
+        leaderSeenByAll(cluster.members()); // the two left have a leader (a new one if the lost member led)
         Etcdctl ctl = new Etcdctl(cluster.endpoints());
-        ctl.ok("member", "remove", hex(lostId));
+        reconfigure(ctl, "member", "remove", hex(lostId));
         load.awaitMore(100, JOIN);
         ServerProcess fresh = join(ctl, "m3-new", false);
-        assertTrue(Await.value("the new member's log", JOIN, () -> fresh.logTail(400).contains("installed the leader's snapshot")
-                ? java.util.Optional.of(true) : java.util.Optional.empty()));
+        if (Servers.targetIsKetch()) { // it caught up through a snapshot (etcd's log words it differently)
+            Await.until("the new member to install the leader's snapshot", JOIN,
+                    () -> fresh.logTail(400).contains("installed the leader's snapshot"));
+        }
         finishAndCheck();
     }
 
@@ -115,9 +118,15 @@ class MembershipIT {
         long leader = leaderSeenByAll(cluster.members());
         ServerProcess old = byId(cluster.members(), leader);
         // asked of the leader itself: it hands leadership over first, then its removal commits
-        assertEquals("Member ID removed from cluster ID", noIds(Etcdctl.of(old).ok("member", "remove", hex(leader)).stdout()));
+        assertEquals("Member ID removed from cluster ID", noIds(reconfigure(Etcdctl.of(old), "member", "remove", hex(leader))));
         awaitRemovedAndGone(old);
-        assertNotEquals(leader, leaderSeenByAll(cluster.members()));
+        if (Servers.targetIsKetch()) { // beyond etcd 3.4, which lets the removed leader's followers time out
+            assertTrue(old.logTail(100).contains("moving leadership from " + hex(leader)), old.logTail(30));
+        }
+        Await.until("the members left to agree on a new leader", JOIN, () -> {
+            long now = leaderSeenByAll(cluster.members());
+            return now != leader;
+        });
         assertEquals(2, new Etcdctl(cluster.endpoints()).ok("member", "list").stdout().lines().count());
         finishAndCheck();
     }
@@ -189,8 +198,8 @@ class MembershipIT {
     private ServerProcess join(Etcdctl ctl, String name, boolean learner) {
         ServerSpec spec = ServerSpec.defaults().name(name);
         ServerProcess m = Servers.candidate(spec);
-        String out = ctl.ok("member", "add", name, "--peer-urls=" + m.peerUrl(), learner ? "--learner" : "--learner=false")
-                .stdout();
+        String out = reconfigure(ctl, "member", "add", name, "--peer-urls=" + m.peerUrl(),
+                learner ? "--learner" : "--learner=false");
         String initial = first(INITIAL_CLUSTER, out);
         assertEquals("Member ID added to cluster ID\n\n"
                 + "ETCD_NAME=\"" + name + "\"\n"
@@ -203,6 +212,21 @@ class MembershipIT {
         m.launch();
         m.awaitHealthy(JOIN);
         return m;
+    }
+
+    /**
+     * Runs a membership change, retrying while the server answers "unhealthy cluster": as etcd,
+     * a change is refused until this member has been connected to every voter for 5 seconds.
+     */
+    private static String reconfigure(Etcdctl ctl, String... args) {
+        return Await.value(String.join(" ", args), JOIN, () -> {
+            CommandResult r = ctl.run(args);
+            if (r.ok()) {
+                return java.util.Optional.of(r.stdout());
+            }
+            assertTrue(r.stderr().contains("etcdserver: unhealthy cluster"), r.describe());
+            return java.util.Optional.empty();
+        });
     }
 
     /** The removed member stops serving and its process exits with etcd's message. */
