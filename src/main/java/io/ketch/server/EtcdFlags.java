@@ -39,6 +39,12 @@ public final class EtcdFlags {
                     "Initial cluster token for the etcd cluster during bootstrap."),
             new Flag("strict-reconfig-check", "true", true,
                     "Reject reconfiguration requests that would cause quorum loss."),
+            new Flag("experimental-auto-promote-learners", "false", true,
+                    "Ketch only: the leader promotes a learner to a voting member once it has stayed in sync with the "
+                            + "leader for --experimental-auto-promote-learners-after (one at a time, never at the cost of "
+                            + "a quorum of healthy voters)."),
+            new Flag("experimental-auto-promote-learners-after", "10s", false,
+                    "Ketch only: how long a learner must stay in sync before it is promoted automatically."),
             new Flag("heartbeat-interval", "100", false, "Time (in milliseconds) of a heartbeat interval."),
             new Flag("election-timeout", "1000", false, "Time (in milliseconds) for an election to timeout."),
             new Flag("snapshot-count", "100000", false,

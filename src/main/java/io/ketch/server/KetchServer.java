@@ -239,6 +239,10 @@ public class KetchServer {
         leaseExpiry.start();
         timer.scheduleWithFixedDelay(this::expireRequests, 100, 100, TimeUnit.MILLISECONDS);
         new AttributePublisher(identity, this::proposeToLog, timer).start();
+        if (config.experimentalAutoPromoteLearners()) {
+            new LearnerAutoPromoter(membershipChanges, raft,
+                    GoDuration.parse(config.experimentalAutoPromoteLearnersAfter()).toNanos()).start(timer);
+        }
     }
 
     /**

@@ -147,7 +147,7 @@ final class MembershipChanges {
     }
 
     /** On the leader: promotes a learner whose log is close enough to the leader's. */
-    private CompletableFuture<MemberChangeResult> promoteHere(long id) {
+    CompletableFuture<MemberChangeResult> promoteHere(long id) {
         return raft.status().thenCompose(status -> {
             EtcdError refusal = mayPromote(id, status);
             if (refusal != null) {
@@ -157,6 +157,34 @@ final class MembershipChanges {
                     .setMember(Member.newBuilder().setID(id)).setIsPromote(true).build())
                     .thenApply(list -> new MemberChangeResult(null, list));
         });
+    }
+
+    /**
+     * Whether a learner is in sync by etcd's rule (match index at least 90% of the leader's)
+     * and, stricter, is being streamed appends rather than probed or sent a snapshot.
+     */
+    static boolean inSync(Status status, long learner) {
+        Status.ProgressView p = status.progress().get(learner);
+        Status.ProgressView leader = status.progress().get(status.id());
+        return p != null && leader != null && p.state() == io.ketch.raft.ProgressState.REPLICATE
+                && p.match() >= leader.match() * LEARNER_READY_FRACTION;
+    }
+
+    /**
+     * Whether promoting {@code learner} keeps a quorum of healthy voters: the voters connected
+     * for the health interval (this leader included), plus the learner if it is, must be a
+     * majority of the voters after the promotion.
+     */
+    boolean promotionKeepsHealthyQuorum(long learner) {
+        List<Member> voters = voters();
+        long healthy = voters.stream().filter(m -> connectedLongEnough(m.getID())).count()
+                + (connectedLongEnough(learner) ? 1 : 0);
+        return healthy >= (voters.size() + 1) / 2 + 1;
+    }
+
+    /** The learners, in ID order. */
+    List<Member> learners() {
+        return members.list().stream().filter(Member::getIsLearner).toList();
     }
 
     /**

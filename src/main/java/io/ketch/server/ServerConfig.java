@@ -49,6 +49,14 @@ public interface ServerConfig {
     @WithDefault("100000")
     long snapshotCount();
 
+    /** The leader promotes learners that stay in sync (beyond etcd: its issue 15107). */
+    @WithDefault("false")
+    boolean experimentalAutoPromoteLearners();
+
+    /** How long a learner must stay in sync before it is promoted automatically (a Go duration). */
+    @WithDefault("10s")
+    String experimentalAutoPromoteLearnersAfter();
+
     /** Refuse membership changes that would leave the cluster without a quorum of started members. */
     @WithDefault("true")
     boolean strictReconfigCheck();

@@ -182,10 +182,24 @@ class MembershipIT {
         Etcdctl.of(cluster.member(0)).ok("put", "after-hand-off", "ok");
     }
 
+    @Test
+    void withAutoPromotionALearnerBecomesAVoterWithoutOperatorAction() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Servers.targetIsKetch(), "a Ketch feature (etcd issue 15107)");
+        startUnderLoad("--experimental-auto-promote-learners", "--experimental-auto-promote-learners-after=2s");
+        Etcdctl ctl = new Etcdctl(cluster.endpoints());
+        ServerProcess m4 = join(ctl, "m4", true);
+        Await.until("the learner to be promoted by the leader", JOIN, () -> ctl.ok("member", "list").stdout()
+                .contains(", started, m4, " + m4.peerUrl() + ", " + m4.clientUrl() + ", false"));
+        assertTrue(cluster.members().stream().anyMatch(m -> m.logTail(2000).contains("promoting learner ")),
+                "the leader logs the promotion");
+        Etcdctl.of(m4).ok("put", "written-on-m4", "ok");
+        finishAndCheck();
+    }
+
     // ------------------------------------------------------------------ helpers
 
-    private void startUnderLoad() {
-        cluster = LocalCluster.of(3).start();
+    private void startUnderLoad(String... flags) {
+        cluster = LocalCluster.of(3, "ketch-e2e", i -> ServerSpec.defaults().arg(flags)).start();
         load = new Load(cluster.members(), 4);
         load.start();
         load.awaitAcked(100, JOIN);

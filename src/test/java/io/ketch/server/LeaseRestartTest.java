@@ -185,5 +185,7 @@ class LeaseRestartTest {
         @Override public String experimentalWatchProgressNotifyInterval() { return "10m"; }
         @Override public long experimentalSnapshotCatchupEntries() { return 5000; }
         @Override public boolean strictReconfigCheck() { return true; }
+        @Override public boolean experimentalAutoPromoteLearners() { return false; }
+        @Override public String experimentalAutoPromoteLearnersAfter() { return "10s"; }
     }
 }
