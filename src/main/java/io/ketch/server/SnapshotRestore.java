@@ -1,5 +1,9 @@
 package io.ketch.server;
 
+import io.ketch.membership.MembershipStore;
+import java.util.ArrayList;
+import java.util.List;
+
 import io.ketch.mvcc.Backend;
 import io.ketch.mvcc.MvccStore;
 import io.ketch.snap.PortableSnapshot;
@@ -17,10 +21,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Optional;
 
 /**
- * Turns a file saved from Maintenance.Snapshot into the data dir of a new single-member
+ * Turns a file saved from Maintenance.Snapshot into the data dir of one member of a new
  * cluster, as {@code etcdctl snapshot restore} does for etcd: the store holds the same keys,
- * history and revision (and alarms), while the cluster identity comes from the bootstrap
- * flags, and the log starts afresh.
+ * history and revision (and alarms), while the cluster identity and membership come from the
+ * bootstrap flags ({@code --initial-cluster} may name N members: run the restore once per
+ * member, each with its {@code --name}), and the log starts afresh.
  *
  * <p>The data dir is complete and consistent by itself, as after a clean shutdown: a snapshot
  * file at entry (index {@value #INDEX}, term {@value #TERM}) — the truth the backend can
@@ -63,6 +68,13 @@ public final class SnapshotRestore {
                  Backend backend = Backend.open(memberDir.resolve("db"))) {
                 while (reader.hasNext()) {
                     BackendSnapshot.load(backend, reader.next());
+                }
+                // The new cluster's membership comes from the flags (the identity file's founders,
+                // seeded at the first start), never from the cluster the snapshot was taken in.
+                for (String bucket : List.of(MembershipStore.BUCKET, MembershipStore.REMOVED_BUCKET)) {
+                    List<byte[]> keys = new ArrayList<>();
+                    backend.iterator(bucket, null, null).forEachRemaining(e -> keys.add(e.getKey()));
+                    keys.forEach(k -> backend.delete(bucket, k));
                 }
                 backend.setConsistentIndex(INDEX, TERM);
                 // rebuilds the index from the records (and finishes a compaction the copy had scheduled)

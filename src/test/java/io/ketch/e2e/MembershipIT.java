@@ -38,6 +38,7 @@ class MembershipIT {
     private static final Pattern INITIAL_CLUSTER = Pattern.compile("ETCD_INITIAL_CLUSTER=\"([^\"]+)\"");
     /** A member or cluster ID as etcdctl prints it after these words (%16x: space-padded). */
     private static final Pattern HEX_ID = Pattern.compile("(?<=Member|cluster) +[0-9a-f]{1,16}\\b");
+    private static final Pattern HASH = Pattern.compile("\"hash\":(\\d+)");
     private static final Duration JOIN = Duration.ofSeconds(60);
 
     private LocalCluster cluster;
@@ -194,6 +195,61 @@ class MembershipIT {
                 "the leader logs the promotion");
         Etcdctl.of(m4).ok("put", "written-on-m4", "ok");
         finishAndCheck();
+    }
+
+    @Test
+    void aSnapshotRestoredIntoThreeDataDirsStartsANewThreeMemberCluster(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        startUnderLoad();
+        load.awaitMore(200, JOIN);
+        load.stop();
+        load = null;
+        leaderSeenByAll(cluster.members());
+        String hashBefore = first(HASH, Etcdctl.of(cluster.member(0)).ok("endpoint", "hashkv", "-w", "json").stdout());
+        java.nio.file.Path saved = tmp.resolve("backup.db");
+        Etcdctl.of(cluster.member(0)).ok("snapshot", "save", saved.toString());
+
+        // a new cluster of three from the one file, as etcdctl snapshot restore builds one
+        List<ServerSpec> specs = new java.util.ArrayList<>();
+        List<ServerProcess> restored = new java.util.ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            ServerSpec spec = ServerSpec.defaults().name("r" + i).dataDir(tmp.resolve("r" + i))
+                    .arg("--initial-cluster-token", "restored");
+            specs.add(spec);
+            restored.add(Servers.candidate(spec));
+        }
+        String initial = String.join(",", restored.stream().map(m -> m.name() + "=" + m.peerUrl()).toList());
+        for (int i = 0; i < 3; i++) {
+            specs.get(i).initialCluster(initial);
+            List<String> cmd = new java.util.ArrayList<>(Servers.targetIsKetch()
+                    ? io.ketch.e2e.support.KetchProcess.executable() : List.of("etcdctl"));
+            cmd.addAll(List.of("snapshot", "restore", saved.toString(), "--data-dir", tmp.resolve("r" + (i + 1)).toString(),
+                    "--name", restored.get(i).name(), "--initial-cluster", initial,
+                    "--initial-advertise-peer-urls", restored.get(i).peerUrl(), "--initial-cluster-token", "restored"));
+            CommandResult r = io.ketch.e2e.support.Commands.run(cmd, java.util.Map.of("ETCDCTL_API", "3"), null,
+                    Duration.ofSeconds(120));
+            assertEquals(0, r.exitCode(), r.describe());
+        }
+        cluster.close();
+        cluster = LocalCluster.of(0);
+        restored.forEach(cluster::add);
+        restored.forEach(ServerProcess::launch);
+        for (ServerProcess m : restored) {
+            m.awaitHealthy(JOIN);
+        }
+        Etcdctl ctl = new Etcdctl(cluster.endpoints());
+        String list = ctl.ok("member", "list").stdout();
+        for (ServerProcess m : restored) {
+            Await.until(m.name() + " listed as started", JOIN, () -> ctl.ok("member", "list").stdout()
+                    .contains(", started, " + m.name() + ", " + m.peerUrl() + ", " + m.clientUrl() + ", false"));
+        }
+        assertEquals(3, list.lines().count(), list);
+        // the same keys and history on every member: the hash of the source cluster at the file's revision
+        for (ServerProcess m : restored) {
+            assertEquals(hashBefore, first(HASH, Etcdctl.of(m).ok("endpoint", "hashkv", "-w", "json").stdout()), m.name());
+        }
+        ctl.ok("put", "after-restore", "ok");
+        assertHashesAgree(cluster.members());
     }
 
     // ------------------------------------------------------------------ helpers
