@@ -252,7 +252,44 @@ class MembershipIT {
         assertHashesAgree(cluster.members());
     }
 
+    @Test
+    void joiningWithWrongFlagsFailsWithEtcdsMessageAndChangesNothing() {
+        cluster = LocalCluster.of(3).start();
+        Etcdctl ctl = new Etcdctl(cluster.endpoints());
+        String founders = String.join(",", cluster.members().stream().map(m -> m.name() + "=" + m.peerUrl()).toList());
+        String before = Await.value("every member listed as started", JOIN, () -> {
+            String l = ctl.ok("member", "list").stdout();
+            return l.lines().filter(x -> x.contains(", started, ")).count() == 3 ? java.util.Optional.of(l)
+                    : java.util.Optional.empty();
+        });
+
+        // never added with member add
+        ServerSpec notAdded = ServerSpec.defaults().name("m4");
+        ServerProcess m4 = Servers.candidate(notAdded);
+        notAdded.initialCluster(founders + ",m4=" + m4.peerUrl()).arg("--initial-cluster-state", "existing");
+        assertFailsToStart(m4, "member count is unequal");
+        assertEquals(before, ctl.ok("member", "list").stdout());
+
+        // added, then started on a peer URL other than the one it was added with
+        ServerSpec wrongUrl = ServerSpec.defaults().name("m5");
+        ServerProcess m5 = Servers.candidate(wrongUrl);
+        reconfigure(ctl, "member", "add", "m5", "--peer-urls=http://127.0.0.1:1");
+        String listed = ctl.ok("member", "list").stdout();
+        wrongUrl.initialCluster(founders + ",m5=" + m5.peerUrl()).arg("--initial-cluster-state", "existing");
+        assertFailsToStart(m5, "no match found for existing member");
+        assertEquals(listed, ctl.ok("member", "list").stdout());
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** The process exits on its own, its log saying why. */
+    private void assertFailsToStart(ServerProcess m, String why) {
+        cluster.add(m);
+        cluster.retire(m);
+        m.launch();
+        Await.until(m.name() + " to give up", JOIN, () -> !m.isAlive());
+        assertTrue(m.logTail(200).contains(why), m.logTail(40));
+    }
 
     private void startUnderLoad(String... flags) {
         cluster = LocalCluster.of(3, "ketch-e2e", i -> ServerSpec.defaults().arg(flags)).start();
