@@ -62,20 +62,26 @@ class FlagsIT {
         }
     }
 
-    /** Joining a running cluster comes with membership changes: until then a new member refuses it clearly. */
+    /**
+     * A new member told to join (--initial-cluster-state existing) asks the other members in
+     * --initial-cluster for the cluster's members; with none to ask it fails with etcd's message.
+     */
     @Test
-    void aNewMemberRefusesToJoinWithInitialClusterStateExisting() throws Exception {
-        assumeTrue(Servers.targetIsKetch(), "Ketch's own limit");
+    void aNewMemberWithNoPeerToAskFailsToJoinLikeEtcd() throws Exception {
         Path dir = Files.createTempDirectory("ketch-flags-existing-");
         try {
-            int client = Ports.freePort();
-            int peer = Ports.freePort();
-            CommandResult r = runCandidate("--data-dir", dir.resolve("data").toString(),
-                    "--listen-client-urls", "http://127.0.0.1:" + client, "--advertise-client-urls", "http://127.0.0.1:" + client,
-                    "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
-                    "--initial-cluster", "default=http://127.0.0.1:" + peer, "--initial-cluster-state", "existing");
-            assertNotEquals(0, r.exitCode(), r.describe());
-            assertTrue((r.stdout() + r.stderr()).contains("joining a running cluster is not supported yet"), r.describe());
+            String expected = "cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs";
+            for (boolean etcd : new boolean[] {true, false}) {
+                int client = Ports.freePort();
+                int peer = Ports.freePort();
+                String[] args = {"--data-dir", dir.resolve(etcd ? "etcd" : "candidate").toString(),
+                        "--listen-client-urls", "http://127.0.0.1:" + client, "--advertise-client-urls", "http://127.0.0.1:" + client,
+                        "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
+                        "--initial-cluster", "default=http://127.0.0.1:" + peer, "--initial-cluster-state", "existing"};
+                CommandResult r = etcd ? runEtcd(args) : runCandidate(args);
+                assertNotEquals(0, r.exitCode(), r.describe());
+                assertTrue((r.stdout() + r.stderr()).contains(expected), r.describe());
+            }
         } finally {
             Files2.deleteRecursively(dir);
         }
