@@ -95,6 +95,7 @@ public class KetchServer {
     private PendingRequests pending;
     private volatile MembershipStore members;
     private MembershipChanges membershipChanges;
+    private LeaderTransfer leaderTransfer;
     private PeerTransport transport;
     private RaftPeers peers;
     private LeaseRouter leases;
@@ -230,6 +231,8 @@ public class KetchServer {
         leaseIds = new LeaseIdGenerator(identity.memberId(), System.currentTimeMillis());
         leaseExpiry = new LeaseExpiryLoop(lessor, this::propose);
         timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ketch-server-timer"));
+        leaderTransfer = new LeaderTransfer(raft, members, transport, timer, identity.memberId(),
+                config.heartbeatInterval(), config.electionTimeout());
         applyStage.start();
         raft.start(soleVoter);
         if (soleVoter) {
@@ -433,7 +436,7 @@ public class KetchServer {
             // A clean stop hands leadership off first, as etcd's does, so that a rolling restart
             // costs no election timeout.
             try {
-                handOffLeadership().get(3 * config.electionTimeout(), TimeUnit.MILLISECONDS);
+                leaderTransfer.handOff().get(3 * config.electionTimeout(), TimeUnit.MILLISECONDS);
                 LOG.infof("handed leadership to %s before stopping", MemberIdentity.hex(raft.leader()));
             } catch (Exception e) {
                 LOG.warnf("could not hand leadership off before stopping: %s", e.getCause() != null ? e.getCause() : e);
@@ -658,30 +661,10 @@ public class KetchServer {
         if (!ready) {
             return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
         }
-        if (id == identity.memberId() && raft.isLeader() && !raft.isSoleVoter()) {
-            return handOffLeadership().handle((v, e) -> null).thenCompose(v -> membershipChanges.remove(id));
+        if (id == identity.memberId()) {
+            return leaderTransfer.handOff().handle((v, e) -> null).thenCompose(v -> membershipChanges.remove(id));
         }
         return membershipChanges.remove(id);
-    }
-
-    /**
-     * Hands leadership to the connected voter whose log is longest (etcd's
-     * TransferLeadership on a clean stop); completes at once when there is none.
-     */
-    private CompletableFuture<Void> handOffLeadership() {
-        return raft.status().thenCompose(st -> {
-            long best = 0;
-            long bestMatch = -1;
-            for (var e : st.progress().entrySet()) {
-                long id = e.getKey();
-                if (id != identity.memberId() && !e.getValue().learner() && transport.isActive(id)
-                        && e.getValue().match() > bestMatch) {
-                    best = id;
-                    bestMatch = e.getValue().match();
-                }
-            }
-            return best == 0 ? CompletableFuture.completedFuture(null) : moveLeader(best);
-        });
     }
 
     public CompletableFuture<MemberChangeResult> updateMember(long id, List<String> peerUrls) {
@@ -692,39 +675,10 @@ public class KetchServer {
         return ready ? membershipChanges.promote(id) : CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }
 
-    /**
-     * etcd's MoveLeader: asked of the leader, hands leadership to a voting member through
-     * Raft's leader transfer (the target catches up, then campaigns at once); completes when
-     * the target leads, or fails with etcd's timeout after two election timeouts.
-     */
+    /** etcd's MoveLeader (see {@link LeaderTransfer#moveTo}). */
     public CompletableFuture<Void> moveLeader(long target) {
         requireRunning();
-        if (!raft.isLeader()) {
-            return CompletableFuture.failedFuture(EtcdError.NOT_LEADER.exception());
-        }
-        Member m = members.get(target);
-        if (m == null || m.getIsLearner()) {
-            return CompletableFuture.failedFuture(EtcdError.BAD_LEADER_TRANSFEREE.exception());
-        }
-        LOG.infof("moving leadership from %s to %s", MemberIdentity.hex(identity.memberId()), MemberIdentity.hex(target));
-        raft.transferLeader(target);
-        return leaderBecomes(target, 2 * config.electionTimeout());
-    }
-
-    /** Completes once {@code target} leads (checked every heartbeat), or fails with etcd's transfer timeout. */
-    private CompletableFuture<Void> leaderBecomes(long target, long withinMs) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(withinMs);
-        ScheduledExecutorService t = timer;
-        var check = t.scheduleWithFixedDelay(() -> {
-            if (raft.leader() == target) {
-                done.complete(null);
-            } else if (System.nanoTime() - deadline > 0) {
-                done.completeExceptionally(EtcdError.LEADER_TRANSFER_TIMEOUT.exception());
-            }
-        }, 0, config.heartbeatInterval(), TimeUnit.MILLISECONDS);
-        done.whenComplete((v, e) -> check.cancel(false));
-        return done;
+        return leaderTransfer.moveTo(target);
     }
 
     /** Whether this member is a learner (it receives the log but neither votes nor counts for a quorum). */
