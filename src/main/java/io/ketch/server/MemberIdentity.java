@@ -96,11 +96,6 @@ public record MemberIdentity(long clusterId, long memberId, String name, List<St
         return sb.toString();
     }
 
-    /** The founding members other than this one. */
-    public List<InitialMember> peers() {
-        return initialCluster.stream().filter(m -> m.id() != memberId).toList();
-    }
-
     public static long memberId(List<String> peerUrls, String clusterToken) {
         String joined = String.join("", sorted(peerUrls));
         return first8(sha1((joined + clusterToken).getBytes(StandardCharsets.UTF_8)));

@@ -202,11 +202,6 @@ public final class RaftNode implements AutoCloseable {
         confChangeVerdicts.add(cc == null ? REFUSED : cc);
     }
 
-    /** The membership in force in the core. */
-    public ConfState confState() {
-        return confState;
-    }
-
     /**
      * Whether the membership has one voter (learners aside): a leader that is that voter
      * commits, and may serve linearizable reads, without asking anyone.
