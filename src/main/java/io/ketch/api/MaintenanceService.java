@@ -31,6 +31,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.inject.Inject;
+import java.util.concurrent.Executor;
 
 /** etcd's Maintenance service: what is built so far answers with true figures, the rest UNIMPLEMENTED. */
 @GrpcService
@@ -123,8 +124,8 @@ public class MaintenanceService implements Maintenance {
 
     @Override
     public Uni<MoveLeaderResponse> moveLeader(MoveLeaderRequest request) {
-        java.util.concurrent.Executor caller = CallContext.current();
-        java.util.concurrent.CompletableFuture<Void> f;
+        Executor caller = CallContext.current();
+        CompletableFuture<Void> f;
         try {
             f = server.moveLeader(request.getTargetID());
         } catch (RuntimeException e) {

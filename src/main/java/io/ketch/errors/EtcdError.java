@@ -1,5 +1,7 @@
 package io.ketch.errors;
 
+import java.util.Optional;
+
 /**
  * The errors a client can see, with etcd's gRPC status codes and messages exactly
  * (etcd's rpctypes). Clients match on the message text, so these strings are part of the
@@ -58,12 +60,12 @@ public enum EtcdError {
     }
 
     /** The error with exactly this message, e.g. one that crossed the peer transport as text. */
-    public static java.util.Optional<EtcdError> byMessage(String message) {
+    public static Optional<EtcdError> byMessage(String message) {
         for (EtcdError e : values()) {
             if (e.message.equals(message)) {
-                return java.util.Optional.of(e);
+                return Optional.of(e);
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 }

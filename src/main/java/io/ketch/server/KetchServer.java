@@ -631,11 +631,6 @@ public class KetchServer {
         return header(store.currentRevision());
     }
 
-    /** The cluster's members, in ID order, as this member has applied them. */
-    public List<Member> members() {
-        return members.list();
-    }
-
     /**
      * The member list; a linearizable one reflects every change committed before the call
      * (a ReadIndex round first, as for a linearizable range). Completes on {@code caller}
